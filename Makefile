@@ -1,0 +1,56 @@
+# mmvideofm: `make demo` (set up + the main job) and `make test` (set up + the test suite).
+# Setup is incremental: stamps in .venv record what was installed from which requirements.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+WORK_DIR ?= work_dirs/demo
+PYTEST_ARGS ?=
+export PYTHONPATH := $(CURDIR)
+export OMP_NUM_THREADS ?= 2
+
+.PHONY: demo test test-all setup setup-tests lint sysdeps clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -U pip 'setuptools<81' wheel
+
+# open3d needs the system library libusb-1.0 (not a Python wheel).
+sysdeps:
+	@if ! ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0'; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing libusb-1.0-0 for open3d (apt-get)"; \
+	    (apt-get install -y -qq libusb-1.0-0 >/dev/null 2>&1 || (apt-get update -qq >/dev/null && apt-get install -y -qq libusb-1.0-0 >/dev/null)) \
+	      || echo "WARNING: could not install libusb-1.0-0; open3d (point-cloud files) will be unavailable"; \
+	  else \
+	    echo "NOTE: open3d needs the system library libusb-1.0; install it with: sudo apt-get install libusb-1.0-0"; \
+	  fi; \
+	fi
+
+$(VENV)/.stamp-runtime: requirements/runtime.txt setup.cfg setup.py | $(VENV)/bin/python
+	$(PIP) install -r requirements/runtime.txt
+	$(PIP) install --no-deps --no-build-isolation -e .
+	touch $@
+
+$(VENV)/.stamp-tests: requirements/tests.txt $(VENV)/.stamp-runtime
+	$(PIP) install -r requirements/tests.txt
+	touch $@
+
+setup: sysdeps $(VENV)/.stamp-runtime
+setup-tests: setup $(VENV)/.stamp-tests
+
+demo: setup
+	$(PY) tools/demo.py --work-dir $(WORK_DIR)
+
+test: setup-tests
+	$(PY) -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
+
+test-all: setup-tests
+	$(PY) -m pytest -n 2 --dist loadfile -q -m '' $(PYTEST_ARGS)
+
+lint: setup-tests
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf work_dirs data/synthetic*

@@ -1,0 +1,109 @@
+"""The one checkpoint loader: ``weights_only=True`` plus an explicit allowlist."""
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ['UnsafeCheckpointError', 'load_checkpoint_file', 'unwrap_state_dict',
+           'safe_globals_allowlist']
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint pickles a class outside the allowlist."""
+
+
+def safe_globals_allowlist() -> list:
+    """Harmless classes that official and mmengine checkpoints pickle."""
+    allow: list = [argparse.Namespace, np.ndarray, np.dtype]
+    # numpy scalars, dtypes and array reconstruction (numpy 1.x and 2.x spellings)
+    try:
+        from numpy._core.multiarray import _reconstruct, scalar
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct, scalar
+    allow += [_reconstruct, scalar]
+    allow += [type(np.dtype(t)) for t in (
+        'float16', 'float32', 'float64', 'int8', 'int16', 'int32', 'int64',
+        'uint8', 'bool', 'complex64', 'complex128')]
+    try:
+        from mmengine.logging.history_buffer import HistoryBuffer
+        allow.append(HistoryBuffer)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        from mmengine.config import ConfigDict
+        allow.append(ConfigDict)
+    except ImportError:  # pragma: no cover
+        pass
+    return allow
+
+
+_GLOBAL_RE = re.compile(r'GLOBAL ([\w.]+)|global ([\w.]+)|Unsupported global: ([\w.]+)')
+
+
+def load_checkpoint_file(path: str | os.PathLike, map_location: Any = 'cpu',
+                         trusted: bool = False) -> Any:
+    """Load a checkpoint file safely.
+
+    Args:
+        path: a local ``.pt``/``.pth``/``.bin`` file.
+        map_location: as in :func:`torch.load`.
+        trusted: allow arbitrary pickles (``weights_only=False``). Only for files
+            whose origin you trust: unpickling runs code.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'checkpoint file not found: {path!r}')
+    if os.path.getsize(path) == 0:
+        raise ValueError(f'checkpoint file is empty: {path!r}')
+    if trusted:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    try:
+        with torch.serialization.safe_globals(safe_globals_allowlist()):
+            return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        msg = str(err)
+        match = _GLOBAL_RE.search(msg)
+        name = next((g for g in match.groups() if g), None) if match else None
+        what = f'class {name!r}' if name else 'an object outside the allowlist'
+        raise UnsafeCheckpointError(
+            f'refusing to unpickle {what} from checkpoint {path!r}: only tensors, '
+            f'plain containers and allowlisted classes load by default. If you trust '
+            f'this file, load it with trusted=True (CLI: --trusted).') from err
+    except RuntimeError as err:
+        if 'zip' in str(err).lower() or 'magic' in str(err).lower():
+            raise ValueError(f'checkpoint file {path!r} is corrupt or not a torch '
+                             f'checkpoint: {err}') from err
+        raise
+
+
+_WRAPPER_KEYS = ('state_dict', 'model', 'module', 'model_state')
+
+
+def unwrap_state_dict(ckpt: Mapping) -> dict[str, torch.Tensor]:
+    """Descend ``state_dict`` / ``model`` / ``module`` containers to the tensors."""
+    obj = ckpt
+    for _ in range(4):
+        if not isinstance(obj, Mapping):
+            break
+        if obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
+            return dict(obj)
+        for key in _WRAPPER_KEYS:
+            if key in obj and isinstance(obj[key], Mapping):
+                obj = obj[key]
+                break
+        else:
+            break
+    if isinstance(obj, Mapping):
+        tensors = {k: v for k, v in obj.items() if isinstance(v, torch.Tensor)}
+        if tensors:
+            return tensors
+    keys = list(ckpt.keys())[:10] if isinstance(ckpt, Mapping) else type(ckpt).__name__
+    raise ValueError(f'no state dict found in checkpoint (top-level keys: {keys}); '
+                     f'expected tensors, possibly under one of {_WRAPPER_KEYS}')

@@ -1,6 +1,17 @@
-from .convert import (CONVERTERS, StateDictMismatchError, get_converter, load_state_dict_checked,
-                      register_converter, rename_keys)
-from .io import UnsafeCheckpointError, load_checkpoint_file, safe_globals_allowlist, unwrap_state_dict
+from .convert import (
+                      CONVERTERS,
+                      StateDictMismatchError,
+                      get_converter,
+                      load_state_dict_checked,
+                      register_converter,
+                      rename_keys,
+)
+from .io import (
+                      UnsafeCheckpointError,
+                      load_checkpoint_file,
+                      safe_globals_allowlist,
+                      unwrap_state_dict,
+)
 
 __all__ = ['CONVERTERS', 'StateDictMismatchError', 'UnsafeCheckpointError', 'get_converter',
            'load_checkpoint_file', 'load_state_dict_checked', 'register_converter',

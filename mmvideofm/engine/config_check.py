@@ -1,0 +1,117 @@
+"""Check a config before the runner builds it, so mistakes get named early.
+
+mmengine silently ignores unknown top-level keys and reports an unknown type as a
+bare ``KeyError``. ``check_config`` names the offending key or type, where it
+sits in the config, and the nearest valid names.
+"""
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from mmengine.registry import Registry
+
+__all__ = ['ConfigError', 'check_config', 'RUNNER_KEYS']
+
+# Keys ``Runner.from_cfg`` reads; a near miss of one of these is almost surely a typo.
+RUNNER_KEYS = (
+    'model', 'work_dir', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg',
+    'val_cfg', 'test_cfg', 'auto_scale_lr', 'optim_wrapper', 'param_scheduler', 'val_evaluator',
+    'test_evaluator', 'default_hooks', 'custom_hooks', 'data_preprocessor', 'load_from',
+    'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level', 'visualizer',
+    'default_scope', 'randomness', 'experiment_name', 'cfg', 'custom_imports', 'strategy')
+
+
+class ConfigError(ValueError):
+    """A config names something that does not exist."""
+
+
+def _registries() -> list[Registry]:
+    from mmvideofm import registry as reg
+    return [v for v in vars(reg).values() if isinstance(v, Registry)]
+
+
+def _walk(obj: Any, path: str) -> Iterator[tuple[str, Mapping]]:
+    if isinstance(obj, Mapping):
+        if isinstance(obj.get('type'), str):
+            yield path, obj
+        for key, value in obj.items():
+            yield from _walk(value, f'{path}.{key}' if path else str(key))
+    elif isinstance(obj, (list, tuple)):
+        for i, value in enumerate(obj):
+            yield from _walk(value, f'{path}[{i}]')
+
+
+def _all_names(registries: list[Registry]) -> set[str]:
+    names: set[str] = set()
+    for r in registries:
+        node: Registry | None = r
+        while node is not None:
+            node.import_from_location()
+            names.update(node.module_dict)
+            node = node.parent
+    return names
+
+
+def _lookup(type_name: str, registries: list[Registry]):
+    for r in registries:
+        try:
+            obj = r.get(type_name)
+        except Exception:  # noqa: BLE001 - a registry that cannot import its locations
+            obj = None
+        if obj is not None:
+            return obj
+    return None
+
+
+def _accepted_args(obj) -> set[str] | None:
+    """Keyword names ``obj`` accepts, or None if it takes ``**kwargs``."""
+    target = obj.__init__ if inspect.isclass(obj) else obj
+    try:
+        sig = inspect.signature(target)
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+        return None
+    return {n for n, p in sig.parameters.items() if n != 'self' and p.kind is not p.VAR_POSITIONAL}
+
+
+def check_config(cfg: Mapping) -> None:
+    """Raise :class:`ConfigError` for a misspelt runner key, unknown type or argument."""
+    from mmengine.registry import DefaultScope
+    errors: list[str] = []
+    for key in cfg:
+        if key in RUNNER_KEYS:
+            continue
+        near = difflib.get_close_matches(key, RUNNER_KEYS, n=1, cutoff=0.85)
+        if near and near[0] not in cfg:
+            errors.append(f'unknown config key {key!r}: did you mean {near[0]!r}?')
+    registries = _registries()
+    scope = cfg.get('default_scope', 'mmvideofm') or 'mmvideofm'
+    with DefaultScope.overwrite_default_scope(scope):
+        names = None
+        for path, node in _walk(cfg, ''):
+            type_name = node['type']
+            obj = _lookup(type_name, registries)
+            if obj is None:
+                names = names if names is not None else _all_names(registries)
+                bare = type_name.split('.')[-1]
+                near = difflib.get_close_matches(bare, names, n=3, cutoff=0.6)
+                hint = f'; nearest registered names: {near}' if near else ''
+                errors.append(f'{path}.type={type_name!r} is not registered in any mmvideofm/'
+                              f'mmaction2/mmengine registry{hint}. If it lives in a plugin, '
+                              f'add it to custom_imports.')
+                continue
+            accepted = _accepted_args(obj)
+            if accepted is None:
+                continue
+            for arg in node:
+                if arg == 'type' or arg in accepted:
+                    continue
+                near = difflib.get_close_matches(arg, accepted, n=3, cutoff=0.6)
+                hint = f'; did you mean {near}?' if near else f'; it accepts {sorted(accepted)}'
+                errors.append(f'{path}.{arg}: {type_name} has no argument {arg!r}{hint}')
+    if errors:
+        raise ConfigError('invalid config:\n  ' + '\n  '.join(errors))

@@ -1,0 +1,50 @@
+"""What ``tools/train.py`` and ``tools/test.py`` share: load, check and adapt a config."""
+from __future__ import annotations
+
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-exported)
+
+from mmvideofm.engine.config_check import check_config
+
+__all__ = ['register_all', 'load_config', 'DictAction']
+
+
+def register_all() -> None:
+    """Import every mmaction2 / mmvideofm module so all registries are filled."""
+    from mmaction.utils import register_all_modules
+
+    import mmvideofm  # noqa: F401  (compat shims)
+
+    register_all_modules(init_default_scope=False)
+    import mmvideofm.datasets  # noqa: F401
+    import mmvideofm.engine  # noqa: F401
+    import mmvideofm.evaluation  # noqa: F401
+    import mmvideofm.models  # noqa: F401
+
+
+def load_config(path: str, cfg_options: dict | None = None, work_dir: str | None = None,
+                launcher: str = 'none') -> Config:
+    """Read a config, merge overrides, pick a work dir, validate names, adapt to CPU."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path!r}')
+    register_all()
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.launcher = launcher
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(path))[0])
+    check_config(cfg)
+    if not torch.cuda.is_available():
+        # NCCL needs CUDA; gloo runs the same DDP on CPU.
+        env = cfg.setdefault('env_cfg', {})
+        dist_cfg = env.setdefault('dist_cfg', {})
+        if dist_cfg.get('backend', 'nccl') == 'nccl':
+            dist_cfg['backend'] = 'gloo'
+    os.environ.setdefault('OMP_NUM_THREADS', '2')
+    return cfg

@@ -1,0 +1,204 @@
+"""OpenAI CLIP visual tower, run frame by frame: the UMT teacher.
+
+Built from open_clip's ``ResidualAttentionBlock`` (OpenAI parameter names: ``conv1``,
+``class_embedding``, ``positional_embedding``, ``ln_pre``,
+``transformer.resblocks.i.{ln_1,attn.in_proj_weight,attn.out_proj,ln_2,mlp.c_fc,mlp.c_proj}``,
+``ln_post``, ``proj``), so a CLIP ViT-B/16 or ViT-L/14 visual state dict loads with
+``strict=True``. UMT (https://arxiv.org/abs/2303.16058) reads two things from it: the
+L2-normalised projected patch tokens of the last ``return_layers`` blocks (the alignment
+targets) and the last block's head-averaged [CLS]->patch attention (for semantic masking).
+"""
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from mmengine.logging import print_log
+from mmengine.model import BaseModule
+from open_clip.transformer import LayerNormFp32, QuickGELU, ResidualAttentionBlock
+from torch import nn
+
+from mmvideofm.registry import MODELS
+
+__all__ = ['CLIPVisual']
+
+
+class _Transformer(nn.Module):
+    """Container so the blocks are named ``transformer.resblocks.i`` as in OpenAI CLIP."""
+
+    def __init__(self, width: int, layers: int, heads: int, mlp_ratio: float = 4.0) -> None:
+        super().__init__()
+        self.resblocks = nn.ModuleList([
+            ResidualAttentionBlock(width, heads, mlp_ratio=mlp_ratio, act_layer=QuickGELU,
+                                   norm_layer=LayerNormFp32, batch_first=True)
+            for _ in range(layers)])
+
+
+@MODELS.register_module()
+class CLIPVisual(BaseModule):
+    """CLIP visual tower as a frame-wise video teacher (UMT's ``clip_b16`` / ``clip_l14``).
+
+    Args:
+        arch: A preset name (``'b16'``, ``'l14'``) or None to use the explicit sizes.
+        input_resolution: Frame size the positional table is built for (UMT-L: 196).
+        patch_size / width / layers / heads / output_dim: Tower sizes (OpenAI names).
+        return_layers: Number K of last blocks whose tokens are returned
+            (``clip_return_layer``).
+        return_interval: Stride between returned blocks (``clip_return_interval``).
+        norm_type: ``'l2'`` normalises the projected tokens, ``'none'`` keeps them.
+        return_attn: Also return the last block's head-averaged [CLS]->patch attention.
+        frozen: Keep the tower in eval mode with ``requires_grad=False`` (teacher use).
+    """
+
+    arch_zoo = {
+        'b16': dict(patch_size=16, width=768, layers=12, heads=12, output_dim=512),
+        'l14': dict(patch_size=14, width=1024, layers=24, heads=16, output_dim=768),
+    }
+
+    def __init__(self,
+                 arch: str | None = 'b16',
+                 input_resolution: int = 224,
+                 patch_size: int = 16,
+                 width: int = 768,
+                 layers: int = 12,
+                 heads: int = 12,
+                 output_dim: int = 512,
+                 return_layers: int = 6,
+                 return_interval: int = 1,
+                 norm_type: Literal['l2', 'none'] = 'l2',
+                 return_attn: bool = True,
+                 frozen: bool = True,
+                 init_cfg: dict | list | None = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if arch is not None:
+            if arch not in self.arch_zoo:
+                raise KeyError(f'unknown CLIPVisual arch {arch!r}; choose from '
+                               f'{sorted(self.arch_zoo)} or arch=None with explicit sizes')
+            sizes = self.arch_zoo[arch]
+            patch_size, width, layers = sizes['patch_size'], sizes['width'], sizes['layers']
+            heads, output_dim = sizes['heads'], sizes['output_dim']
+        assert norm_type in ('l2', 'none'), f'norm_type must be l2|none, got {norm_type!r}'
+        if not 1 <= return_layers <= layers:
+            raise ValueError(f'return_layers must be in [1, {layers}], got {return_layers}')
+        if input_resolution % patch_size:
+            raise ValueError(f'input_resolution {input_resolution} is not a multiple of '
+                             f'patch_size {patch_size}')
+        self.input_resolution = input_resolution
+        self.patch_size = patch_size
+        self.grid_size = input_resolution // patch_size
+        self.width = width
+        self.layers = layers
+        self.output_dim = output_dim
+        self.norm_type = norm_type
+        self.return_attn = return_attn
+        self.frozen = frozen
+        # ascending block indices of the returned layers, e.g. [6, ..., 11] for B/16
+        self.return_index = sorted(layers - 1 - i * return_interval for i in range(return_layers))
+        if self.return_index[0] < 0:
+            raise ValueError('return_layers * return_interval exceeds the depth')
+
+        scale = width**-0.5
+        self.conv1 = nn.Conv2d(3, width, patch_size, patch_size, bias=False)
+        self.class_embedding = nn.Parameter(scale * torch.randn(width))
+        self.positional_embedding = nn.Parameter(scale * torch.randn(self.grid_size**2 + 1, width))
+        self.ln_pre = LayerNormFp32(width)
+        self.transformer = _Transformer(width, layers, heads)
+        self.ln_post = LayerNormFp32(width)
+        self.proj = nn.Parameter(scale * torch.randn(width, output_dim))
+        self._register_load_state_dict_pre_hook(self._prepare_checkpoint)
+        if frozen:
+            self._freeze()
+
+    # ------------------------------------------------------------------ weights
+    def _freeze(self) -> None:
+        self.eval()
+        for p in self.parameters():
+            p.requires_grad = False
+
+    def train(self, mode: bool = True) -> CLIPVisual:
+        """A frozen teacher stays in eval mode."""
+        return super().train(False if self.frozen else mode)
+
+    def _prepare_checkpoint(self, state_dict, prefix, *args, **kwargs) -> None:
+        """Accept UMT's Conv3d ``conv1`` (temporal kernel 1) and other grids.
+
+        The positional table is resampled bicubically (as UMT's ``clip.load_state_dict``
+        does) when the checkpoint was trained at another resolution, e.g. CLIP L/14 at 224
+        px (16x16) used at 196 px (14x14).
+        """
+        key = prefix + 'conv1.weight'
+        if key in state_dict and state_dict[key].ndim == 5:
+            w = state_dict[key]
+            if w.shape[2] != 1:
+                raise ValueError(f'{key} has temporal kernel {w.shape[2]}; CLIPVisual runs '
+                                 f'frames independently and needs kernel 1')
+            state_dict[key] = w[:, :, 0]
+        key = prefix + 'positional_embedding'
+        if key in state_dict:
+            pos = state_dict[key]
+            n_ckpt = pos.shape[0] - 1
+            old = int(round(math.sqrt(n_ckpt)))
+            if old * old != n_ckpt:
+                raise ValueError(f'{key} has {n_ckpt} patch positions, not a square grid')
+            if old != self.grid_size:
+                print_log(f'CLIPVisual: resampling positional_embedding from {old}x{old} to '
+                          f'{self.grid_size}x{self.grid_size} (input_resolution '
+                          f'{self.input_resolution}).', logger='current', level=30)
+                state_dict[key] = resample_clip_pos_embed(pos, self.grid_size)
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Encode a video frame by frame.
+
+        Args:
+            x: ``(B, 3, T, H, W)``; frames are resized bicubically to ``input_resolution``
+                when ``H, W`` differ (UMT-L teaches at 196 px).
+        Returns:
+            ``feats`` ``(K, B, T*HW, output_dim)`` in (t, hw) token order, L2-normalised for
+            ``norm_type='l2'``; ``attn`` ``(B*T, HW)`` (last block, heads averaged, [CLS]
+            row, patch columns) or None when ``return_attn=False``.
+        """
+        if x.ndim != 5:
+            raise ValueError(f'CLIPVisual expects (B, C, T, H, W), got {tuple(x.shape)}')
+        B, C, T, H, W = x.shape
+        frames = x.transpose(1, 2).reshape(B * T, C, H, W)
+        if (H, W) != (self.input_resolution, self.input_resolution):
+            frames = F.interpolate(frames, size=(self.input_resolution, ) * 2, mode='bicubic',
+                                   align_corners=False)
+        tokens = self.conv1(frames).flatten(2).transpose(1, 2)  # (BT, HW, width)
+        hw = tokens.shape[1]
+        cls = self.class_embedding.to(tokens.dtype).expand(tokens.shape[0], 1, -1)
+        tokens = torch.cat([cls, tokens], dim=1) + self.positional_embedding.to(tokens.dtype)
+        tokens = self.ln_pre(tokens)
+
+        outs, attn = [], None
+        last = self.layers - 1
+        for idx, blk in enumerate(self.transformer.resblocks):
+            if idx == last and self.return_attn:
+                y = blk.ln_1(tokens)
+                y, attn = blk.attn(y, y, y, need_weights=True, average_attn_weights=True)
+                tokens = tokens + blk.ls_1(y)
+                tokens = tokens + blk.ls_2(blk.mlp(blk.ln_2(tokens)))
+                attn = attn[:, 0, 1:]  # (BT, HW)
+            else:
+                tokens = blk(tokens)
+            if idx in self.return_index:
+                outs.append(tokens[:, 1:])
+        feats = self.ln_post(torch.stack(outs))  # (K, BT, HW, width)
+        K = feats.shape[0]
+        feats = feats.reshape(K, B, T * hw, self.width) @ self.proj
+        if self.norm_type == 'l2':
+            feats = feats / feats.norm(dim=-1, keepdim=True)
+        return feats, attn
+
+
+def resample_clip_pos_embed(pos: torch.Tensor, new_grid: int) -> torch.Tensor:
+    """Bicubic resample of a CLIP ``(1 + G*G, C)`` table (class row kept) to ``new_grid``."""
+    cls, patch = pos[:1], pos[1:]
+    old = int(round(math.sqrt(patch.shape[0])))
+    grid = patch.float().reshape(1, old, old, -1).permute(0, 3, 1, 2)
+    grid = F.interpolate(grid, size=(new_grid, new_grid), mode='bicubic', align_corners=False)
+    patch = grid.permute(0, 2, 3, 1).reshape(new_grid * new_grid, -1).to(pos.dtype)
+    return torch.cat([cls, patch], dim=0)

@@ -34,6 +34,9 @@ def safe_globals_allowlist() -> list:
     try:
         from mmengine.logging.history_buffer import HistoryBuffer
         allow.append(HistoryBuffer)
+        # HistoryBuffer pickles its statistics functions as getattr(HistoryBuffer, 'min');
+        # map the global ``getattr`` to a version that allows exactly that.
+        allow.append((_history_buffer_getattr, 'builtins.getattr'))
     except ImportError:  # pragma: no cover
         pass
     try:
@@ -44,7 +47,14 @@ def safe_globals_allowlist() -> list:
     return allow
 
 
-_GLOBAL_RE = re.compile(r'GLOBAL ([\w.]+)|global ([\w.]+)|Unsupported global: ([\w.]+)')
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(f'getattr({obj!r}, {name!r}) is not allowed in checkpoints')
+
+
+_GLOBAL_RE = re.compile(r'GLOBAL ([\w.]+)')
 
 
 def load_checkpoint_file(path: str | os.PathLike, map_location: Any = 'cpu',
@@ -70,7 +80,7 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = 'cpu',
     except pickle.UnpicklingError as err:
         msg = str(err)
         match = _GLOBAL_RE.search(msg)
-        name = next((g for g in match.groups() if g), None) if match else None
+        name = match.group(1) if match else None
         what = f'class {name!r}' if name else 'an object outside the allowlist'
         raise UnsafeCheckpointError(
             f'refusing to unpickle {what} from checkpoint {path!r}: only tensors, '

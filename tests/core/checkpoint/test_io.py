@@ -1,0 +1,93 @@
+import argparse
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import HistoryBuffer
+
+from mmvideofm.checkpoint import (UnsafeCheckpointError, load_checkpoint_file,
+                                  load_state_dict_checked, rename_keys, unwrap_state_dict)
+from mmvideofm.checkpoint.convert import StateDictMismatchError
+
+
+class Evil:
+    def __reduce__(self):
+        return (print, ('pwned',))
+
+
+def test_allowlisted_objects_load(tmp_path):
+    path = tmp_path / 'official.pth'
+    ckpt = {'model': {'w': torch.ones(2)}, 'args': argparse.Namespace(lr=1e-3),
+            'epoch': np.int64(3), 'arr': np.arange(3, dtype=np.float32),
+            'buf': HistoryBuffer([1.0, 2.0], [1, 1])}
+    torch.save(ckpt, path)
+    out = load_checkpoint_file(path)
+    assert out['args'].lr == 1e-3 and int(out['epoch']) == 3
+    assert torch.equal(unwrap_state_dict(out)['w'], torch.ones(2))
+
+
+def test_unsafe_class_is_named_with_escape_hatch(tmp_path):
+    path = tmp_path / 'evil.pth'
+    torch.save({'x': Evil()}, path)
+    with pytest.raises(UnsafeCheckpointError, match=r"trusted=True") as err:
+        load_checkpoint_file(path)
+    assert 'print' in str(err.value) or 'builtins' in str(err.value)
+
+
+def test_missing_empty_corrupt_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        load_checkpoint_file(tmp_path / 'nope.pth')
+    (tmp_path / 'empty.pth').write_bytes(b'')
+    with pytest.raises(ValueError, match='empty'):
+        load_checkpoint_file(tmp_path / 'empty.pth')
+    (tmp_path / 'bad.pth').write_bytes(b'not a checkpoint at all' * 10)
+    with pytest.raises(Exception, match='bad.pth'):
+        load_checkpoint_file(tmp_path / 'bad.pth')
+
+
+@pytest.mark.parametrize('wrap', ['state_dict', 'model', 'module'])
+def test_unwrap_containers(wrap):
+    sd = {'a.weight': torch.zeros(1)}
+    assert unwrap_state_dict({wrap: sd, 'epoch': 1}) == sd
+    assert unwrap_state_dict({'meta': {}, 'state_dict': {'module': sd}})['a.weight'] is sd['a.weight']
+    with pytest.raises(ValueError, match='no state dict'):
+        unwrap_state_dict({'epoch': 3})
+
+
+def test_mismatch_lists_keys_and_hints_converter():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3))
+    sd = {'0.weight': torch.zeros(3, 2), 'encoder.blocks.0.w': torch.zeros(1)}
+    with pytest.raises(StateDictMismatchError) as err:
+        load_state_dict_checked(model, sd, converter_hint='umt')
+    msg = str(err.value)
+    assert 'missing keys (1): 0.bias' in msg
+    assert 'unexpected keys (1): encoder.blocks.0.w' in msg
+    assert 'convert_checkpoint.py umt' in msg
+
+
+def test_rename_keys_first_rule_wins_and_detects_collisions():
+    sd = {'encoder.blocks.0.x': torch.zeros(1), 'head.w': torch.zeros(1)}
+    out = rename_keys(sd, [(r'^encoder\.', 'backbone.'), (r'^head\.', 'cls_head.fc_cls.')])
+    assert set(out) == {'backbone.blocks.0.x', 'cls_head.fc_cls.w'}
+    with pytest.raises(KeyError, match='map to'):
+        rename_keys(sd, [(r'^.*$', 'same')])
+
+
+def test_mmengine_uses_safe_loader(tmp_path):
+    from mmengine.runner.checkpoint import _load_checkpoint
+    path = tmp_path / 'evil.pth'
+    torch.save({'x': Evil()}, path)
+    with pytest.raises(UnsafeCheckpointError):
+        _load_checkpoint(str(path))
+
+
+class SneakyGetattr:
+    def __reduce__(self):
+        return (getattr, (argparse.Namespace, '__init__'))
+
+
+def test_getattr_only_allowed_for_history_buffer(tmp_path):
+    path = tmp_path / 'sneaky.pth'
+    torch.save({'x': SneakyGetattr()}, path)
+    with pytest.raises(Exception, match='not allowed'):
+        load_checkpoint_file(path)

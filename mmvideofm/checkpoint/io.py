@@ -82,10 +82,12 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = 'cpu',
         match = _GLOBAL_RE.search(msg)
         name = match.group(1) if match else None
         what = f'class {name!r}' if name else 'an object outside the allowlist'
+        reason = msg.split('WeightsUnpickler error:')[-1].strip().split('\n')[0][:200]
         raise UnsafeCheckpointError(
             f'refusing to unpickle {what} from checkpoint {path!r}: only tensors, '
             f'plain containers and allowlisted classes load by default. If you trust '
-            f'this file, load it with trusted=True (CLI: --trusted).') from err
+            f'this file, load it with trusted=True (CLI: --trusted). '
+            f'Unpickler said: {reason}') from err
     except RuntimeError as err:
         if 'zip' in str(err).lower() or 'magic' in str(err).lower():
             raise ValueError(f'checkpoint file {path!r} is corrupt or not a torch '

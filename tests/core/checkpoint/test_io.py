@@ -89,5 +89,5 @@ class SneakyGetattr:
 def test_getattr_only_allowed_for_history_buffer(tmp_path):
     path = tmp_path / 'sneaky.pth'
     torch.save({'x': SneakyGetattr()}, path)
-    with pytest.raises(Exception, match='not allowed'):
+    with pytest.raises(UnsafeCheckpointError, match='not allowed'):
         load_checkpoint_file(path)

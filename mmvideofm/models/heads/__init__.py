@@ -1,0 +1,1 @@
+"""Shared heads (plugins add ``from .x import *`` lines)."""

@@ -1,0 +1,3 @@
+"""UMT: Unmasked Teacher (https://arxiv.org/abs/2303.16058) as an mmvideofm plugin."""
+from . import converter  # noqa: F401  (registers the 'umt' converter)
+from .models import *  # noqa: F401,F403

@@ -1,0 +1,12 @@
+"""Datasets, transforms and video I/O (importing this registers them)."""
+from .hooks import BadSampleReportHook
+from .synthetic_dataset import SyntheticVideoDataset
+from .transforms import ArrayVideoReader, ShortVideoError, VideoDecode, VideoInit, VideoSampleFrames
+from .video_io import VideoReader, VideoReadError, open_video, write_frames, write_video
+from .video_list_dataset import SkipBadSamplesMixin, VideoListDataset
+
+__all__ = [
+    'VideoReader', 'VideoReadError', 'ShortVideoError', 'open_video', 'write_video',
+    'write_frames', 'ArrayVideoReader', 'VideoInit', 'VideoDecode', 'VideoSampleFrames',
+    'VideoListDataset', 'SyntheticVideoDataset', 'SkipBadSamplesMixin', 'BadSampleReportHook',
+]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -49,7 +50,10 @@ def _all_names(registries: list[Registry]) -> set[str]:
     for r in registries:
         node: Registry | None = r
         while node is not None:
-            node.import_from_location()
+            try:
+                node.import_from_location()
+            except ImportError:  # e.g. mmaction's FUNCTION registry points at a missing module
+                pass
             names.update(node.module_dict)
             node = node.parent
     return names
@@ -66,16 +70,40 @@ def _lookup(type_name: str, registries: list[Registry]):
     return None
 
 
-def _accepted_args(obj) -> set[str] | None:
-    """Keyword names ``obj`` accepts, or None if it takes ``**kwargs``."""
-    target = obj.__init__ if inspect.isclass(obj) else obj
+def _params(fn) -> tuple[set[str], bool] | None:
     try:
-        sig = inspect.signature(target)
+        sig = inspect.signature(fn)
     except (TypeError, ValueError):
         return None
-    if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
-        return None
-    return {n for n, p in sig.parameters.items() if n != 'self' and p.kind is not p.VAR_POSITIONAL}
+    names = {n for n, p in sig.parameters.items()
+             if n != 'self' and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    return names, any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+
+
+def _accepted_args(obj) -> tuple[set[str], bool] | None:
+    """Keyword names ``obj`` accepts and whether that is certain (no ``**kwargs`` involved).
+
+    ``**kwargs`` are followed up the MRO (usually they go to ``super().__init__``); the
+    result is then only probable. None when the set is open-ended.
+    """
+    if not inspect.isclass(obj):
+        found = _params(obj)
+        return None if found is None or found[1] else (found[0], True)
+    accepted: set[str] = set()
+    certain = True
+    for klass in obj.__mro__:
+        if '__init__' not in vars(klass):
+            continue
+        if klass.__module__.startswith(('torch.', 'builtins')):
+            return None  # kwargs end up in nn.Module / object: cannot tell
+        found = _params(vars(klass)['__init__'])
+        if found is None:
+            return None
+        accepted |= found[0]
+        if not found[1]:
+            return accepted, certain
+        certain = False
+    return None
 
 
 def check_config(cfg: Mapping) -> None:
@@ -104,14 +132,20 @@ def check_config(cfg: Mapping) -> None:
                               f'mmaction2/mmengine registry{hint}. If it lives in a plugin, '
                               f'add it to custom_imports.')
                 continue
-            accepted = _accepted_args(obj)
-            if accepted is None:
+            found = _accepted_args(obj)
+            if found is None:
                 continue
+            accepted, certain = found
             for arg in node:
                 if arg == 'type' or arg in accepted:
                     continue
                 near = difflib.get_close_matches(arg, accepted, n=3, cutoff=0.6)
                 hint = f'; did you mean {near}?' if near else f'; it accepts {sorted(accepted)}'
-                errors.append(f'{path}.{arg}: {type_name} has no argument {arg!r}{hint}')
+                msg = f'{path}.{arg}: {type_name} has no argument {arg!r}{hint}'
+                if certain:
+                    errors.append(msg)
+                else:  # passed through **kwargs: probably wrong, but the class may consume it
+                    warnings.warn(msg + ' (it takes **kwargs, so this is only a warning)',
+                                  stacklevel=2)
     if errors:
         raise ConfigError('invalid config:\n  ' + '\n  '.join(errors))

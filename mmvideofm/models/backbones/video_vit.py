@@ -201,7 +201,8 @@ class VideoViT(BaseModule):
         self._resample_logged: set[tuple[int, int, int]] = set()
         self.pos_drop = nn.Dropout(p=drop_rate) if drop_rate > 0 else nn.Identity()
 
-        dpr = [x.item() for x in torch.linspace(0, drop_path_rate, self.depth)]
+        # stochastic depth decay rule (python floats: also works under torch.device('meta'))
+        dpr = [drop_path_rate * i / max(self.depth - 1, 1) for i in range(self.depth)]
         self.blocks = nn.ModuleList([
             Block(dim=self.embed_dim, num_heads=self.num_heads, mlp_ratio=self.mlp_ratio,
                   qkv_bias=qkv_bias, qk_scale=qk_scale, drop=drop_rate, attn_drop=attn_drop_rate,

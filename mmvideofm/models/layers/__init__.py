@@ -3,11 +3,14 @@ from .attention import Attention, use_fused_attn
 from .block import Block
 from .drop import DropPath, drop_path
 from .masking import (
-                      random_masking,
-                      running_cell_mask_maps,
-                      running_cell_masking,
-                      semantic_masking,
-                      tube_masking,
+    RandomTokenMaskGenerator,
+    RunningCellMaskGenerator,
+    TubeMaskGenerator,
+    random_masking,
+    running_cell_mask_maps,
+    running_cell_masking,
+    semantic_masking,
+    tube_masking,
 )
 from .mlp import Mlp
 from .patch_embed import PatchEmbed
@@ -17,5 +20,6 @@ __all__ = [
     'Attention', 'use_fused_attn', 'Block', 'DropPath', 'drop_path', 'Mlp', 'PatchEmbed',
     'get_sinusoid_encoding_table', 'resample_pos_embed', 'build_sinusoid_pos_embed',
     'random_masking', 'tube_masking', 'running_cell_mask_maps', 'running_cell_masking',
-    'semantic_masking'
+    'semantic_masking', 'RandomTokenMaskGenerator', 'TubeMaskGenerator',
+    'RunningCellMaskGenerator'
 ]

@@ -4,9 +4,14 @@ All return a bool mask of shape ``(B, T*H*W)`` in (t, h, w) raster order with
 ``True = masked`` (hidden from the encoder), and draw randomness only from the explicit
 ``torch.Generator`` they are given (never the global RNG).
 """
+import math
+import os
 from collections.abc import Sequence
 
 import torch
+from mmcv.transforms import BaseTransform
+
+from mmvideofm.registry import TRANSFORMS
 
 Device = str | torch.device | None
 
@@ -140,3 +145,80 @@ def semantic_masking(attn: torch.Tensor,
     if attn.ndim == 3 or num_frames is not None:
         return mask.reshape(-1, num_frames * n)
     return mask
+
+
+# ---------------------------------------------------------------------------
+# Data-pipeline wrappers for the model-free generators (add a bool (L,) mask to results).
+# ---------------------------------------------------------------------------
+class _TokenMaskTransform(BaseTransform):
+    """Adds ``results[key]``: bool tensor ``(T'*H'*W',)``, True = masked.
+
+    Randomness comes from a per-process ``torch.Generator`` seeded with
+    ``seed + torch.initial_seed()``: dataloader workers get distinct, reproducible streams
+    (torch seeds each worker from the runner's seed) without touching the global RNG.
+    """
+
+    def __init__(self, input_size: Sequence[int], mask_ratio: float, key: str = 'mask',
+                 seed: int = 0) -> None:
+        self.input_size = _grid(input_size)
+        self.mask_ratio = _check_ratio(mask_ratio)
+        self.key = key
+        self.seed = int(seed)
+        self._generator: torch.Generator | None = None
+        self._pid: int | None = None
+
+    @property
+    def generator(self) -> torch.Generator:
+        if self._generator is None or self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._generator = torch.Generator().manual_seed(
+                (self.seed + torch.initial_seed()) % (2**63))
+        return self._generator
+
+    def _make(self) -> torch.Tensor:
+        raise NotImplementedError
+
+    def transform(self, results: dict) -> dict:
+        results[self.key] = self._make()
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(input_size={self.input_size}, '
+                f'mask_ratio={self.mask_ratio}, key={self.key!r})')
+
+    def __getstate__(self) -> dict:  # generators do not pickle; workers rebuild theirs
+        state = dict(self.__dict__)
+        state['_generator'], state['_pid'] = None, None
+        return state
+
+
+@TRANSFORMS.register_module()
+class RandomTokenMaskGenerator(_TokenMaskTransform):
+    """Uniform random token mask (:func:`random_masking`) over a (T', H', W') grid."""
+
+    def _make(self) -> torch.Tensor:
+        return random_masking(1, math.prod(self.input_size), self.mask_ratio,
+                              generator=self.generator)[0]
+
+
+@TRANSFORMS.register_module()
+class TubeMaskGenerator(_TokenMaskTransform):
+    """VideoMAE tube mask (:func:`tube_masking`), e.g. ``input_size=(8, 14, 14)``, 0.9."""
+
+    def _make(self) -> torch.Tensor:
+        return tube_masking(1, self.input_size, self.mask_ratio, generator=self.generator)[0]
+
+
+@TRANSFORMS.register_module()
+class RunningCellMaskGenerator(_TokenMaskTransform):
+    """VideoMAE V2 decoder mask (:func:`running_cell_masking`); default key
+    ``'decoder_mask'``, True = not reconstructed."""
+
+    def __init__(self, input_size: Sequence[int], mask_ratio: float = 0.5,
+                 key: str = 'decoder_mask', seed: int = 0) -> None:
+        super().__init__(input_size, mask_ratio, key, seed)
+        running_cell_mask_maps(self.input_size, self.mask_ratio)  # validate early
+
+    def _make(self) -> torch.Tensor:
+        return running_cell_masking(1, self.input_size, self.mask_ratio,
+                                    generator=self.generator)[0]

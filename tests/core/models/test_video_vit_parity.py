@@ -80,3 +80,36 @@ def test_vmae2_pos_embed_is_buffer_not_in_state_dict():
     model = VideoViT(**CASES['videomaev2/vmae2_ft_f16_s32'])
     assert 'pos_embed' not in model.state_dict()
     assert 'pos_embed' in dict(model.named_buffers())
+
+
+# pre-training encoders: only the visible tokens are encoded (official masked forward)
+PRETRAIN_CASES = {
+    'videomaev2/vmae2_pt_f16_s32_p8': ('bool_masked_pos', dict(
+        img_size=32, patch_size=8, in_chans=3, embed_dim=64, depth=2, num_heads=4,
+        mlp_ratio=4.0, qkv_bias=True, init_values=0.0, all_frames=16, tubelet_size=2,
+        use_mean_pooling=False, out_type='raw')),
+    'umt/umt_pt_f4_s80': ('mask', dict(
+        img_size=80, patch_size=16, in_chans=3, embed_dim=48, depth=3, num_heads=4,
+        mlp_ratio=4.0, qkv_bias=True, init_values=0.0, all_frames=4, tubelet_size=1,
+        use_mean_pooling=False, out_type='raw')),
+}
+
+
+@pytest.mark.parametrize('case', list(PRETRAIN_CASES))
+def test_official_pretrain_encoder_parity(case):
+    mask_key, kwargs = PRETRAIN_CASES[case]
+    sd, io = _load(case)
+    enc = {k[len('encoder.'):]: v for k, v in sd.items() if k.startswith('encoder.')}
+    model = VideoViT(**kwargs).eval()
+    model.load_state_dict(enc, strict=True)
+    pos_key = 'encoder_pos_embed' if 'encoder_pos_embed' in io else 'pos_embed'
+    torch.testing.assert_close(model.pos_embed, io[pos_key], atol=0, rtol=0)
+    with torch.no_grad():
+        tokens, hidden = model.forward_intermediates(io['video'], io[mask_key])
+    for i, h in enumerate(hidden):
+        torch.testing.assert_close(h, io[f'encoder_hidden_states.{i}'], **TOL)
+    if 'encoder_out' in io:
+        torch.testing.assert_close(tokens, io['encoder_out'], **TOL)
+    else:  # UMT: encoder.norm on the returned (shallowest-first) layers
+        torch.testing.assert_close(model.norm(torch.stack(hidden[1:])),
+                                   io['encoder_x_clip_vis'], **TOL)

@@ -65,6 +65,10 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             paramwise_cfg=dict(layer_decay_rate=0.75))
     """
 
+    def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: dict | None = None) -> None:
+        # the base class skips add_params when paramwise_cfg is empty: keep it non-empty
+        super().__init__(optim_wrapper_cfg, paramwise_cfg or dict(layer_decay_rate=1.0))
+
     def add_params(self, params: list[dict], module: nn.Module, prefix: str = '',
                    **kwargs) -> None:
         cfg = dict(self.paramwise_cfg)

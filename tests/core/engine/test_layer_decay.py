@@ -95,3 +95,17 @@ def test_name_does_not_shadow_upstream():
     name = 'LayerDecayOptimWrapperConstructor'
     assert name in OPTIM_WRAPPER_CONSTRUCTORS.module_dict
     assert name not in MMACTION.module_dict and name not in MMPRETRAIN.module_dict
+
+
+def test_default_paramwise_and_state_dict_roundtrip():
+    model = _recognizer()
+    with DefaultScope.overwrite_default_scope('mmvideofm'):
+        wrapper = OPTIM_WRAPPER_CONSTRUCTORS.build(dict(
+            type='LayerDecayOptimWrapperConstructor',
+            optim_wrapper_cfg=dict(type='OptimWrapper', optimizer=dict(
+                type='AdamW', lr=1e-3, weight_decay=0.05))))(model)
+    groups = _by_name(wrapper)
+    assert groups['backbone.pos_embed']['weight_decay'] == 0.  # rules apply without cfg
+    assert {g['lr'] for g in wrapper.optimizer.param_groups} == {1e-3}
+    fresh = _build(_recognizer(), rate=1.0)
+    fresh.load_state_dict(wrapper.state_dict())  # resume-compatible groups

@@ -80,6 +80,24 @@ class VideoViT(BaseModule):
         fused_attn: SDPA switch for every block (None = env default).
         out_type: Output when there is no in-model head.
         init_cfg: MMEngine init config (e.g. ``dict(type='Pretrained', checkpoint=...)``).
+
+    Example (an mmaction2 recognizer, fine-tuned with layer-wise lr decay)::
+
+        model = dict(
+            type='Recognizer3D',
+            backbone=dict(type='VideoViT', arch='b', img_size=224, num_frames=16,
+                          tubelet_size=2, drop_path_rate=0.1),
+            cls_head=dict(type='TimeSformerHead', num_classes=400, in_channels=768),
+            data_preprocessor=dict(type='ActionDataPreprocessor', format_shape='NCTHW',
+                                   mean=[123.675, 116.28, 103.53],
+                                   std=[58.395, 57.12, 57.375]))
+        optim_wrapper = dict(
+            optimizer=dict(type='AdamW', lr=5e-4, weight_decay=0.05),
+            constructor='LayerDecayOptimWrapperConstructor',
+            paramwise_cfg=dict(layer_decay_rate=0.75))
+
+    An official fine-tuned VideoMAE V2 / UMT state dict loads into ``VideoViT(...,
+    num_classes=N)`` with ``strict=True`` as is (UMT: also ``pos_embed_base_thw=(8, 14, 14)``).
     """
 
     arch_zoo: dict[str, dict[str, Any]] = {

@@ -26,7 +26,7 @@ class TrainingCurveHook(Hook):
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         if outputs and 'loss' in outputs:
-            self.train.append((runner.iter + 1, float(outputs['loss'])))
+            self.train.append((runner.iter + 1, float(outputs['loss'].detach())))
 
     def after_val_epoch(self, runner, metrics=None) -> None:
         for key, value in (metrics or {}).items():

@@ -19,7 +19,7 @@ class HangAfterEpochHook(Hook):
         self.epoch, self.seconds = epoch, seconds
 
     def after_train_epoch(self, runner) -> None:
-        if runner.epoch == self.epoch:
+        if runner.epoch + 1 == self.epoch:  # runner.epoch counts from 0 until the epoch ends
             open(os.path.join(runner.work_dir, 'HANGING'), 'w').close()
             time.sleep(self.seconds)
 

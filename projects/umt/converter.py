@@ -114,4 +114,10 @@ def convert_umt(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
                              (r'^vision_encoder\.', 'vision_encoder.')])
     if teacher:
         out.update(_clip_to_teacher(teacher))
+    # transformers >= 4.31 keeps position_ids as a non-persistent buffer; the decoder bias of
+    # the MLM head is the (tied) ``cls.predictions.bias``
+    out = {k: v for k, v in out.items() if not k.endswith('embeddings.position_ids')}
+    bias = 'text_encoder.cls.predictions.bias'
+    if bias in out and 'text_encoder.cls.predictions.decoder.bias' not in out:
+        out['text_encoder.cls.predictions.decoder.bias'] = out[bias]
     return out

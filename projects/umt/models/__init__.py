@@ -1,4 +1,8 @@
+from .text_encoder import BertFusionEncoder
+from .tokenizer import build_tokenizer, synthetic_vocab
 from .umt import UMT, ClipDecoder
+from .umt_video_text import UMTVideoText
 from .umt_vit import UMTViT
 
-__all__ = ['UMTViT', 'UMT', 'ClipDecoder']
+__all__ = ['UMTViT', 'UMT', 'ClipDecoder', 'UMTVideoText', 'BertFusionEncoder',
+           'build_tokenizer', 'synthetic_vocab']

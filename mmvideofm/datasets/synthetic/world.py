@@ -252,8 +252,28 @@ class SyntheticWorld:
         for obj in objs:
             obj.span = (0, cfg.num_frames)
         self._colors(rng, objs)
-        self._place(rng, objs)
+        self._place_unbiased(rng, objs)
         return objs, label
+
+    def _place_unbiased(self, rng: np.random.Generator, objs: list[_Obj]) -> None:
+        """Placement that hides which object moves from any single frame.
+
+        A mover's path must fit in the frame, so its position at frame t depends
+        on its direction. Each static object is therefore placed where a
+        *phantom* mover (random direction, incl. 'static') would be at a random
+        time, so static and moving objects share one position distribution. No
+        overlap avoidance: avoiding the mover's path would draw it in the frame.
+        """
+        T = self.config.num_frames
+        for obj in objs:
+            if obj.direction != 'static':
+                self._place(rng, [obj])
+                continue
+            phantom = _Obj(obj.shape, obj.size, np.zeros(2), np.zeros(2))
+            self._set_motion(rng, phantom, str(rng.choice(DIRECTIONS)), (0, T - 1))
+            self._place(rng, [phantom])
+            tau = int(rng.integers(0, T))
+            obj.xy0 = phantom.xy0 + phantom.vel * tau
 
     def _change_frames(self, rng: np.random.Generator, k: int, min_gap: int = 1) -> list[int]:
         T = self.config.num_frames

@@ -17,6 +17,7 @@ own statistics (equal to running it alone, as the official segmentation does).
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Literal
 
 import torch
@@ -143,9 +144,11 @@ class PointNNEncoder(BaseModule):
         cnt = torch.bincount(flat.reshape(-1), minlength=BN).double()
         ones = torch.ones(BG * K, dtype=torch.float64, device=flat.device)
         crow = torch.arange(0, BG * K + 1, K, device=flat.device)
-        adj = torch.sparse_csr_tensor(crow, flat.reshape(-1), ones, size=(BG, BN),
-                                      check_invariants=False)
-        S = adj @ xd  # (BG, C)
+        with warnings.catch_warnings():  # 'sparse CSR support is in beta'
+            warnings.simplefilter('ignore', UserWarning)
+            adj = torch.sparse_csr_tensor(crow, flat.reshape(-1), ones, size=(BG, BN),
+                                          check_invariants=False)
+            S = adj @ xd  # (BG, C)
         n = BG * K * C
         total = (cnt @ xd).sum() - K * lcd.sum()
         total_sq = cnt @ (xd * xd).sum(1) - 2 * (lcd * S).sum() + K * (lcd * lcd).sum()

@@ -4,6 +4,7 @@ evaluation harness usable with any registered video-LLM.
 Importing this package registers ``MVBenchDataset``, its transforms, ``MVBenchMetric``,
 ``MVBenchQA`` and the baselines in the mmvideofm registries.
 """
+from . import generation  # noqa: F401,E402  (registers SyntheticColourMatcher)
 from .dataset import (  # noqa: F401
                       CLIP_MEAN,
                       CLIP_STD,
@@ -13,6 +14,7 @@ from .dataset import (  # noqa: F401
                       PackMVBenchInputs,
                       load_task_json,
 )
+from .harness import evaluate_mvbench, merge_predictions, read_predictions  # noqa: F401,E402
 from .metric import MVBenchMetric, score_record, summarize  # noqa: F401
 from .models import (  # noqa: F401
                       FrameAblation,

@@ -19,6 +19,7 @@ from collections import OrderedDict
 import numpy as np
 import torch
 from mmengine.dataset import BaseDataset
+from mmengine.structures import BaseDataElement
 
 from mmvideofm.datasets.video_io import VideoReadError, open_video
 from mmvideofm.registry import DATASETS, TRANSFORMS
@@ -193,7 +194,8 @@ class MVBenchDataset(BaseDataset):
         try:
             return self.pipeline(info)
         except VideoReadError as e:  # unreadable video: reported, excluded, counted
-            return dict(inputs=None, data_samples=_meta(info, video_error=str(e)))
+            return dict(inputs=None,
+                        data_samples=BaseDataElement(metainfo=_meta(info, video_error=str(e))))
 
 
 def _meta(info: dict, **extra) -> dict:
@@ -270,13 +272,16 @@ class MVBenchFormatFrames:
 
 @TRANSFORMS.register_module()
 class PackMVBenchInputs:
-    """``dict(inputs=(T, 3, H, W) tensor, data_samples=<item meta dict>)``."""
+    """``dict(inputs=(T, 3, H, W) tensor, data_samples=BaseDataElement(metainfo=<item>))``.
+
+    The item metadata rides in a data element (not a plain dict) so that collation keeps
+    one sample per item."""
 
     def __call__(self, results: dict) -> dict:
         inputs = results.get('inputs')
         if inputs is None and 'imgs' in results:
             inputs = torch.from_numpy(np.ascontiguousarray(results['imgs']))
-        return dict(inputs=inputs, data_samples=_meta(results))
+        return dict(inputs=inputs, data_samples=BaseDataElement(metainfo=_meta(results)))
 
 
 def list_task_files(data_root: str, ann_dir: str = 'json') -> list[str]:

@@ -57,7 +57,7 @@ class MVBenchQA(BaseModel):
 
     Args:
         answerer: config (or module) of the model that answers.
-        template: prompt template, ``dict(type='vicuna'|'mistral_inst', **overrides)``.
+        template: prompt template, ``dict(style='vicuna'|'mistral_inst', **overrides)``.
         mode: ``'auto'`` (generate if the answerer can, else score options),
             ``'generate'`` or ``'score'``.
     """
@@ -81,7 +81,9 @@ class MVBenchQA(BaseModel):
 
     @torch.no_grad()
     def answer(self, video: torch.Tensor | None, sample: dict) -> dict:
-        """One prediction record for one item."""
+        """One prediction record for one item (``sample``: item dict or data element)."""
+        if hasattr(sample, 'metainfo'):
+            sample = dict(sample.metainfo)
         rec = dict(qid=sample['qid'], task=sample['task'], index=sample.get('index'),
                    video=sample.get('video'), answer_string=sample['answer_string'],
                    answer_letter=sample['answer_letter'], num_options=sample['num_options'])

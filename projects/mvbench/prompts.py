@@ -3,7 +3,7 @@
 The default :class:`PromptTemplate` is the Vicuna ``###`` conversation of the
 evaluation cell (``system_llm=True``, ``system_q=False``, ``Best option:(`` prefill);
 other conversation styles (e.g. Mistral's ``[INST]``) are one config dict away
-(``template=dict(type='mistral_inst')`` or any field override).
+(``template=dict(style='mistral_inst')`` or any field override).
 """
 from dataclasses import asdict, dataclass, field, replace
 
@@ -116,11 +116,11 @@ TEMPLATE_PRESETS: dict[str, dict] = {
 
 
 def build_template(cfg: dict | PromptTemplate | None = None) -> PromptTemplate:
-    """``None`` | ``dict(type='vicuna'|'mistral_inst', **overrides)`` | a template."""
+    """``None`` | ``dict(style='vicuna'|'mistral_inst', **overrides)`` | a template."""
     if isinstance(cfg, PromptTemplate):
         return cfg
     cfg = dict(cfg or {})
-    preset = cfg.pop('type', 'vicuna')
+    preset = cfg.pop('style', 'vicuna')
     if preset not in TEMPLATE_PRESETS:
         raise KeyError(f'unknown prompt template {preset!r}; known: {sorted(TEMPLATE_PRESETS)}')
     if 'roles' in cfg:

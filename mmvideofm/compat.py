@@ -86,6 +86,31 @@ def _safe_mmengine_local_loader() -> None:
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
 
 
+def _cpu_pytorch_launcher() -> None:
+    """mmengine 0.10.7's pytorch launcher calls ``torch.cuda.set_device`` unconditionally.
+
+    That fails on CPU-only machines, so ``torchrun ... --launcher pytorch`` with the
+    gloo backend could not start (mmengine.dist.utils._init_dist_pytorch). Without
+    CUDA we initialise the process group directly; with CUDA mmengine's code runs.
+    """
+    import torch
+    from mmengine.dist import utils as dist_utils
+
+    original = dist_utils._init_dist_pytorch
+    if getattr(original, '_mmvideofm_cpu', False):
+        return
+
+    def init_dist_pytorch(backend='nccl', init_backend='torch', **kwargs):
+        if torch.cuda.is_available() or init_backend != 'torch':
+            return original(backend, init_backend=init_backend, **kwargs)
+        if backend == 'nccl':
+            backend = 'gloo'
+        torch.distributed.init_process_group(backend=backend, **kwargs)
+
+    init_dist_pytorch._mmvideofm_cpu = True
+    dist_utils._init_dist_pytorch = init_dist_pytorch
+
+
 def apply() -> None:
     global _APPLIED
     if _APPLIED:
@@ -93,4 +118,5 @@ def apply() -> None:
     _stub_mmaction_drn()
     _disable_mmaction_multimodal()
     _safe_mmengine_local_loader()
+    _cpu_pytorch_launcher()
     _APPLIED = True

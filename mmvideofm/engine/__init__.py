@@ -1,7 +1,4 @@
-from . import (
-    hooks,  # noqa: F401  (registers TrainingCurveHook)
-    optimizers,  # noqa: F401  (registers LayerDecayOptimWrapperConstructor)
-)
+from . import hooks, optimizers, wrappers  # noqa: F401  (register hooks, constructors, wrappers)
 from .config_check import ConfigError, check_config
 
 __all__ = ['ConfigError', 'check_config']

@@ -46,5 +46,10 @@ def load_config(path: str, cfg_options: dict | None = None, work_dir: str | None
         dist_cfg = env.setdefault('dist_cfg', {})
         if dist_cfg.get('backend', 'nccl') == 'nccl':
             dist_cfg['backend'] = 'gloo'
+        if launcher != 'none' and cfg.get('model_wrapper_cfg') is None:
+            cfg.model_wrapper_cfg = dict(type='CPUDistributedDataParallel',
+                                         broadcast_buffers=False,
+                                         find_unused_parameters=cfg.get(
+                                             'find_unused_parameters', False))
     os.environ.setdefault('OMP_NUM_THREADS', '2')
     return cfg

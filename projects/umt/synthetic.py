@@ -47,12 +47,15 @@ class ToyConfig:
     finetune_epochs: int = 8
     batch_size: int = 24
     seed: int = 0
+    max_objects: int = 2
+    motion: tuple = (0.6, 0.8)
 
 
 def make_clips(n: int, split: str, cfg: ToyConfig, task: str = 'direction', seed: int = 0):
     """``(video (n, 3, T, H, W) normalised, labels (n,), clips)`` from the synthetic world."""
-    world = SyntheticWorld(WorldConfig(num_frames=cfg.num_frames, size=cfg.size), seed=seed,
-                           split=split)
+    world = SyntheticWorld(WorldConfig(num_frames=cfg.num_frames, size=cfg.size,
+                                       max_objects=cfg.max_objects, motion=cfg.motion),
+                           seed=seed, split=split)
     clips = [world.sample(i, task) for i in range(n)]
     frames = torch.from_numpy(np.stack([c.frames[::cfg.frame_stride] for c in clips]))
     # frames: (n, T, H, W, 3) uint8
@@ -107,6 +110,7 @@ def train_image_teacher(video: torch.Tensor, patch_labels: torch.Tensor, cfg: To
     Returns the frozen teacher (its state dict plugs into ``UMT(teacher=...)``).
     """
     gen = torch.Generator().manual_seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
     teacher = MODELS.build(_teacher_cfg(cfg))
     n_cls = 1 + len(COLORS) * len(SHAPES)
     probe = nn.Linear(cfg.teacher_dim, n_cls)
@@ -118,14 +122,20 @@ def train_image_teacher(video: torch.Tensor, patch_labels: torch.Tensor, cfg: To
     for _ in range(cfg.teacher_steps):
         idx = torch.randint(0, frames.shape[0], (64, ), generator=gen)
         feats, _ = teacher(frames[idx].unsqueeze(2))  # (K, 64, G*G, C), single frames
-        logits = probe(feats[-1])
+        logits = probe(feats[-1]) * 10.  # unit-norm features: a fixed logit scale
         loss = F.cross_entropy(logits.flatten(0, 1), targets[idx].flatten())
         opt.zero_grad()
         loss.backward()
         opt.step()
     teacher.frozen = True
     teacher.requires_grad_(False)
-    return teacher.eval()
+    teacher.eval()
+    with torch.no_grad():  # patch accuracy on object patches (training frames)
+        feats, _ = teacher(frames[:256].unsqueeze(2))
+        pred = (probe(feats[-1]) * 10.).argmax(-1)
+        fg = targets[:256] > 0
+        teacher.patch_acc = float((pred[fg] == targets[:256][fg]).float().mean() * 100)
+    return teacher
 
 
 def pretrain_umt(video: torch.Tensor, teacher: nn.Module, cfg: ToyConfig) -> nn.Module:

@@ -111,7 +111,7 @@ class UMTVideoText(BaseModel):
         self.image_mask_ratio = image_mask_ratio
         self.mlm_mask_prob = mlm_mask_prob
         self.max_txt_len = max_txt_len
-        self.loss_weight = dict(uta=1.0, vtc=1.0, vtm=1.0, mlm=1.0, **(loss_weight or {}))
+        self.loss_weight = {**dict(uta=1.0, vtc=1.0, vtm=1.0, mlm=1.0), **(loss_weight or {})}
         self.uta_loss = MODELS.build(dict(type='AlignLoss', norm_type='l2'))
         self.vtc_loss = MODELS.build(dict(type='VTCLoss', all_gather=True))
         self.vtm_loss = MODELS.build(dict(type='VTMLoss', hard_negatives=vtm_hard_negatives))

@@ -134,40 +134,46 @@ class MCQGenerator:
         return kept
 
     # ------------------------------------------------------------------ options
-    def _options(self, spec: MCQTaskSpec, ann: dict, pos: int, rng: np.random.Generator
-                 ) -> list[str] | None:
+    def _distractors(self, spec: MCQTaskSpec, ann: dict, rng: np.random.Generator
+                     ) -> list[str] | None:
+        """Distractors passing the option-length check (``None`` after ``max_resample``)."""
         pool = [c for c in dict.fromkeys(ann.get('distractors') or spec.label_space)
                 if c != ann['answer']]
         for _ in range(self.max_resample):
             picks = rng.choice(len(pool), spec.num_options - 1, replace=False)
             distractors = [pool[i] for i in picks]
-            rng.shuffle(distractors)
-            options = distractors[:pos] + [ann['answer']] + distractors[pos:]
-            lens = [len(o) for o in options]
+            lens = [len(o) for o in distractors + [ann['answer']]]
             if max(lens) <= spec.max_len_ratio * max(1, min(lens)):
-                return options
+                rng.shuffle(distractors)
+                return distractors
         return None
 
     def generate(self, annotations: Iterable[dict]) -> dict[str, list[dict]]:
-        """MVBench items per task: ``{task: [{video, question, candidates, answer, ...}]}``."""
+        """MVBench items per task: ``{task: [{video, question, candidates, answer, ...}]}``.
+
+        Answer positions are assigned after all filters, so letters stay balanced."""
         kept = self.filter(annotations)
         out: dict[str, list[dict]] = OrderedDict()
         dropped_len = 0
         for task, anns in kept.items():
             spec = self._spec[task]
-            rng = np.random.default_rng(_seed(self.seed, task, 'positions'))
-            positions = balanced_positions(len(anns), spec.num_options, rng)
-            items = []
-            for ann, pos in zip(anns, positions):
+            drafts = []
+            for ann in anns:
                 r = np.random.default_rng(_seed(self.seed, task, ann['video'], ann['answer']))
-                options = self._options(spec, ann, pos, r)
-                if options is None:
+                distractors = self._distractors(spec, ann, r)
+                if distractors is None:
                     dropped_len += 1
                     continue
                 tmpl = spec.templates[int(r.integers(len(spec.templates)))]
                 question = tmpl.format(**ann.get('fields', {}))
                 if self.rewrite_hook is not None:
                     question = self.rewrite_hook(question, ann)
+                drafts.append((ann, question, distractors))
+            rng = np.random.default_rng(_seed(self.seed, task, 'positions'))
+            positions = balanced_positions(len(drafts), spec.num_options, rng)
+            items = []
+            for (ann, question, dis), pos in zip(drafts, positions):
+                options = dis[:pos] + [ann['answer']] + dis[pos:]
                 item = dict(video=ann['video'], question=question, candidates=options,
                             answer=ann['answer'])
                 for key in ('start', 'end'):

@@ -379,15 +379,18 @@ def write_frames(folder: str, frames: np.ndarray | Sequence[np.ndarray],
     """Write frames (``(T, H, W, 3)`` uint8 RGB) as ``folder/00001.jpg``, ... .
 
     The extension of ``filename_tmpl`` picks the format: ``.jpg`` (lossy,
-    ``quality``) or ``.png`` (lossless). Returns the written paths.
+    ``quality``, 4:4:4 chroma) or ``.png`` (lossless). Returns the written paths.
     """
     import cv2
     os.makedirs(folder, exist_ok=True)
     paths = []
     for i, frame in enumerate(np.asarray(frames)):
         p = osp.join(folder, filename_tmpl.format(start_index + i))
-        params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if p.lower().endswith(
-            ('.jpg', '.jpeg')) else []
+        params = []
+        if p.lower().endswith(('.jpg', '.jpeg')):  # no chroma subsampling: small colours survive
+            params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+            if hasattr(cv2, 'IMWRITE_JPEG_SAMPLING_FACTOR'):
+                params += [cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
         if not cv2.imwrite(p, np.ascontiguousarray(frame[..., ::-1]), params):
             raise OSError(f'could not write frame {p!r}')
         paths.append(p)

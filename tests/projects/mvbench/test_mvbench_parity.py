@@ -119,3 +119,37 @@ def test_routing(case, tmp_path):
         'your_data_path/'):])
     assert info['reader'] == case['reader']
     assert (list(info['bound']) if info['bound'] else None) == case['bound']
+
+
+@pytest.mark.parametrize('pred,num,letter', [
+    ('(B) Tidied up', 4, 'B'), ('(b)', 4, 'B'), ('(C', 4, 'C'), ('(A.', 3, 'A'),
+    ('( A) x', 4, 'A'), ('(', 4, None), ('()', 4, None), ('(AB)', 4, None),
+    ('(Ate the medicine.', 4, None), ('(E) None', 4, None), ('(E) None', 5, 'E'),
+    ('(Best option: (A)', 4, None), (')', 4, None)])
+def test_strict_first_letter_parse(pred, num, letter):
+    from projects.mvbench import parse_option_strict
+    assert parse_option_strict(pred, num) == letter
+
+
+def test_answer_chain_helpers():
+    from projects.mvbench import strip_leading_special_ids
+    assert strip_leading_special_ids([0, 1, 5, 1]) == [5, 1]
+    assert strip_leading_special_ids([1, 0, 5]) == [0, 5]  # <s> then <unk> is not stripped
+    assert answer_text('###Assistant: B) x') == ''
+    assert answer_text('Human: q Assistant: C) y###more') == 'C) y'
+    assert make_pred('  A) first\nsecond') == '(A) first'
+
+
+def test_template_is_one_config_away():
+    q, cands = 'What now?', ['a', 'b']
+    vic = build_template(dict(style='vicuna')).build(q, cands)
+    inst = build_template(dict(style='mistral_inst', system='SYS ')).build(q, cands)
+    assert inst.text.startswith('SYS [INST] <Video><VideoHere></Video> ')
+    assert inst.text.endswith(' [/INST] Best Option:(') and '###' not in inst.text
+    assert [s[1] for s in inst.segments] == [True, False]
+    assert vic.text != inst.text
+    custom = build_template(dict(answer_prompt=None, system_q=True)).build(q, cands)
+    assert custom.text.endswith('###Assistant:')
+    assert custom.qformer_instruction == SYSTEM + custom.question_block
+    with pytest.raises(KeyError, match='unknown prompt template'):
+        build_template(dict(style='chatml'))

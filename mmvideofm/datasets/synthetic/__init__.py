@@ -5,19 +5,20 @@
     clip.frames, clip.objects, clip.events, clip.labels, clip.caption
 """
 from .tasks import (
-                    COLORS,
-                    DIRECTION_VECTORS,
-                    DIRECTIONS,
-                    EVENT_KINDS,
-                    SHAPES,
-                    TASKS,
-                    TaskSpec,
-                    compute_labels,
+    COLORS,
+    DIRECTION_VECTORS,
+    DIRECTIONS,
+    EVENT_KINDS,
+    ORDER_CLASSES,
+    SHAPES,
+    TASKS,
+    TaskSpec,
+    compute_labels,
 )
 from .world import SPLITS, Clip, Event, ObjectTrack, SyntheticWorld, WorldConfig, make_caption
 
 __all__ = [
     'SyntheticWorld', 'WorldConfig', 'Clip', 'ObjectTrack', 'Event', 'TASKS', 'TaskSpec',
-    'SHAPES', 'COLORS', 'DIRECTIONS', 'DIRECTION_VECTORS', 'EVENT_KINDS', 'SPLITS',
+    'SHAPES', 'COLORS', 'DIRECTIONS', 'DIRECTION_VECTORS', 'EVENT_KINDS', 'ORDER_CLASSES', 'SPLITS',
     'compute_labels', 'make_caption',
 ]

@@ -34,6 +34,7 @@ DIRECTION_VECTORS: dict[str, tuple[int, int]] = {
 }
 EVENT_KINDS = ('appear', 'disappear', 'color_change', 'collision', 'start_moving', 'stop_moving')
 MAX_COUNT = 3
+ORDER_CLASSES = ('color_change_first', 'start_moving_first')
 
 
 @dataclass(frozen=True)
@@ -76,16 +77,13 @@ def count_label(clip: Clip) -> int:
 
 
 def order_label(clip: Clip) -> int:
-    """Shape of the object that changed colour first, of exactly two changes by two shapes."""
-    changes = [e for e in clip.events if e.kind == 'color_change']
-    if len(changes) != 2 or changes[0].frame == changes[1].frame:
+    """Which came first: the (single) colour change or the (single) start of a motion."""
+    changes = [e.frame for e in clip.events if e.kind == 'color_change']
+    starts = [e.frame for e in clip.events if e.kind == 'start_moving']
+    if len(changes) != 1 or len(starts) != 1 or changes[0] == starts[0]:
         return -1
-    first, second = sorted(changes, key=lambda e: e.frame)
-    shapes = {o.id: o.shape for o in clip.objects}
-    s1, s2 = shapes[first.objects[0]], shapes[second.objects[0]]
-    if s1 == s2 or s1 not in SHAPES:
-        return -1
-    return SHAPES.index(s1)
+    return ORDER_CLASSES.index('color_change_first' if changes[0] < starts[0]
+                               else 'start_moving_first')
 
 
 TASKS: dict[str, TaskSpec] = {
@@ -97,8 +95,9 @@ TASKS: dict[str, TaskSpec] = {
         'count', [str(i) for i in range(MAX_COUNT + 1)], True,
         'How many times does an object change its colour?', count_label),
     'order': TaskSpec(
-        'order', list(SHAPES), True,
-        'Two objects change colour: which shape changes colour first?', order_label),
+        'order', list(ORDER_CLASSES), True,
+        'One object changes colour and another starts moving: which happens first?',
+        order_label),
 }
 
 

@@ -17,7 +17,15 @@ from typing import Any
 import numpy as np
 
 from .render import make_background, render_frames
-from .tasks import COLORS, DIRECTION_VECTORS, DIRECTIONS, SHAPES, TASKS, compute_labels
+from .tasks import (
+    COLORS,
+    DIRECTION_VECTORS,
+    DIRECTIONS,
+    ORDER_CLASSES,
+    SHAPES,
+    TASKS,
+    compute_labels,
+)
 
 SPLITS = {None: 0, 'train': 1, 'val': 2, 'test': 3}
 
@@ -275,9 +283,11 @@ class SyntheticWorld:
             tau = int(rng.integers(0, T))
             obj.xy0 = phantom.xy0 + phantom.vel * tau
 
-    def _change_frames(self, rng: np.random.Generator, k: int, min_gap: int = 1) -> list[int]:
+    def _change_frames(self, rng: np.random.Generator, k: int, min_gap: int = 1,
+                       last: int | None = None) -> list[int]:
+        """``k`` sorted event frames in ``[2, last]`` at least ``min_gap`` apart."""
         T = self.config.num_frames
-        choices = np.arange(2, T - 1)
+        choices = np.arange(2, (T - 2 if last is None else last) + 1)
         for _ in range(100):
             frames = np.sort(rng.choice(choices, size=k, replace=False))
             if k < 2 or np.diff(frames).min() >= min_gap:
@@ -308,23 +318,29 @@ class SyntheticWorld:
         return objs, k
 
     def _layout_order(self, rng: np.random.Generator) -> tuple[list[_Obj], int]:
+        """One object changes colour, another starts moving; which comes first is the label.
+
+        Neither event can be seen in one frame (the initial colour and the start
+        position are unknown), and which object does what is random.
+        """
         cfg = self.config
-        if cfg.max_objects < 2 or len(cfg.shapes) < 2:
-            raise ValueError("task 'order' needs max_objects >= 2 and at least 2 shapes")
+        if cfg.max_objects < 2:
+            raise ValueError("task 'order' needs max_objects >= 2")
+        T = cfg.num_frames
         n = int(rng.integers(2, cfg.max_objects + 1))
-        first_shape, second_shape = (str(s) for s in rng.choice(cfg.shapes, 2, replace=False))
-        objs = [self._new_obj(rng, first_shape), self._new_obj(rng, second_shape)]
-        objs += [self._new_obj(rng) for _ in range(n - 2)]
-        order = rng.permutation(n)  # draw order / ids do not reveal the answer
-        objs = [objs[i] for i in order]
-        i_first, i_second = int(np.flatnonzero(order == 0)[0]), int(np.flatnonzero(order == 1)[0])
+        objs = [self._new_obj(rng) for _ in range(n)]
         for obj in objs:
-            obj.span = (0, cfg.num_frames)
+            obj.span = (0, T)
         self._colors(rng, objs)
-        t1, t2 = self._change_frames(rng, 2, min_gap=2)
-        self._recolor(rng, objs, [(t1, i_first), (t2, i_second)])
-        self._place(rng, objs)
-        return objs, SHAPES.index(first_shape)
+        i_change, i_move = (int(i) for i in rng.choice(n, size=2, replace=False))
+        frames = self._change_frames(rng, 2, min_gap=2, last=T - 4)
+        t_change, t_move = (int(t) for t in rng.permutation(frames))
+        self._recolor(rng, objs, [(t_change, i_change)])
+        self._set_motion(rng, objs[i_move], str(rng.choice(DIRECTIONS[:-1])), (t_move, T - 1))
+        self._place_unbiased(rng, objs)
+        label = ORDER_CLASSES.index('color_change_first' if t_change < t_move
+                                    else 'start_moving_first')
+        return objs, label
 
     def _layout_free(self, rng: np.random.Generator) -> list[_Obj]:
         cfg = self.config

@@ -1,11 +1,11 @@
 """Data transforms registered in ``mmvideofm.registry.TRANSFORMS``."""
 from .loading import (
-                      SHORT_VIDEO_POLICIES,
-                      ArrayVideoReader,
-                      ShortVideoError,
-                      VideoDecode,
-                      VideoInit,
-                      VideoSampleFrames,
+    SHORT_VIDEO_POLICIES,
+    ArrayVideoReader,
+    ShortVideoError,
+    VideoDecode,
+    VideoInit,
+    VideoSampleFrames,
 )
 
 __all__ = ['VideoInit', 'VideoDecode', 'VideoSampleFrames', 'ShortVideoError',

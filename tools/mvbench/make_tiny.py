@@ -1,6 +1,6 @@
 """Export the tiny synthetic MVBench (official layout) from the synthetic world.
 
-    python tools/mvbench/make_tiny.py [--out data/mvbench_tiny] [--num-per-task 20]
+    python tools/mvbench/make_tiny.py [--out data/synthetic_mvbench_tiny] [--num-per-task 20]
                                       [--seed 0] [--size 32] [--num-frames 16]
 """
 import argparse
@@ -12,7 +12,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 def main(argv=None):
     p = argparse.ArgumentParser(description='Export a tiny MVBench from the synthetic world')
-    p.add_argument('--out', default='data/mvbench_tiny')
+    p.add_argument('--out', default='data/synthetic_mvbench_tiny')
     p.add_argument('--num-per-task', type=int, default=20)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--size', type=int, default=32)

@@ -9,7 +9,7 @@ from .tasks import (
     DIRECTION_VECTORS,
     DIRECTIONS,
     EVENT_KINDS,
-    ORDER_CLASSES,
+    EVENT_ORDER_CLASSES,
     SHAPES,
     TASKS,
     TaskSpec,
@@ -19,6 +19,6 @@ from .world import SPLITS, Clip, Event, ObjectTrack, SyntheticWorld, WorldConfig
 
 __all__ = [
     'SyntheticWorld', 'WorldConfig', 'Clip', 'ObjectTrack', 'Event', 'TASKS', 'TaskSpec',
-    'SHAPES', 'COLORS', 'DIRECTIONS', 'DIRECTION_VECTORS', 'EVENT_KINDS', 'ORDER_CLASSES', 'SPLITS',
-    'compute_labels', 'make_caption',
+    'SHAPES', 'COLORS', 'DIRECTIONS', 'DIRECTION_VECTORS', 'EVENT_KINDS',
+    'EVENT_ORDER_CLASSES', 'SPLITS', 'compute_labels', 'make_caption',
 ]

@@ -34,7 +34,7 @@ DIRECTION_VECTORS: dict[str, tuple[int, int]] = {
 }
 EVENT_KINDS = ('appear', 'disappear', 'color_change', 'collision', 'start_moving', 'stop_moving')
 MAX_COUNT = 3
-ORDER_CLASSES = ('color_change_first', 'start_moving_first')
+EVENT_ORDER_CLASSES = ('color_change_first', 'start_moving_first')
 
 
 @dataclass(frozen=True)
@@ -77,13 +77,30 @@ def count_label(clip: Clip) -> int:
 
 
 def order_label(clip: Clip) -> int:
+    """Shape of the object that changed colour first, of exactly two changes by two shapes.
+
+    A single frame narrows the answer to the shapes on screen (2-3 of 4), so
+    it is above chance without time; ``event_order`` has no such cue.
+    """
+    changes = [e for e in clip.events if e.kind == 'color_change']
+    if len(changes) != 2 or changes[0].frame == changes[1].frame:
+        return -1
+    first, second = sorted(changes, key=lambda e: e.frame)
+    shapes = {o.id: o.shape for o in clip.objects}
+    s1, s2 = shapes[first.objects[0]], shapes[second.objects[0]]
+    if s1 == s2 or s1 not in SHAPES:
+        return -1
+    return SHAPES.index(s1)
+
+
+def event_order_label(clip: Clip) -> int:
     """Which came first: the (single) colour change or the (single) start of a motion."""
     changes = [e.frame for e in clip.events if e.kind == 'color_change']
     starts = [e.frame for e in clip.events if e.kind == 'start_moving']
     if len(changes) != 1 or len(starts) != 1 or changes[0] == starts[0]:
         return -1
-    return ORDER_CLASSES.index('color_change_first' if changes[0] < starts[0]
-                               else 'start_moving_first')
+    return EVENT_ORDER_CLASSES.index('color_change_first' if changes[0] < starts[0]
+                                     else 'start_moving_first')
 
 
 TASKS: dict[str, TaskSpec] = {
@@ -95,9 +112,12 @@ TASKS: dict[str, TaskSpec] = {
         'count', [str(i) for i in range(MAX_COUNT + 1)], True,
         'How many times does an object change its colour?', count_label),
     'order': TaskSpec(
-        'order', list(ORDER_CLASSES), True,
+        'order', list(SHAPES), True,
+        'Two objects change colour: which shape changes colour first?', order_label),
+    'event_order': TaskSpec(
+        'event_order', list(EVENT_ORDER_CLASSES), True,
         'One object changes colour and another starts moving: which happens first?',
-        order_label),
+        event_order_label),
 }
 
 

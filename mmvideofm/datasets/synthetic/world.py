@@ -21,7 +21,7 @@ from .tasks import (
     COLORS,
     DIRECTION_VECTORS,
     DIRECTIONS,
-    ORDER_CLASSES,
+    EVENT_ORDER_CLASSES,
     SHAPES,
     TASKS,
     compute_labels,
@@ -189,6 +189,8 @@ class SyntheticWorld:
             objs, want = self._layout_count(rng)
         elif task == 'order':
             objs, want = self._layout_order(rng)
+        elif task == 'event_order':
+            objs, want = self._layout_event_order(rng)
         else:
             objs, want = self._layout_free(rng), None
         background = make_background(rng, cfg.size, cfg.size, cfg.noise)
@@ -318,6 +320,26 @@ class SyntheticWorld:
         return objs, k
 
     def _layout_order(self, rng: np.random.Generator) -> tuple[list[_Obj], int]:
+        """Two objects of different shapes change colour; the first one's shape is the label."""
+        cfg = self.config
+        if cfg.max_objects < 2 or len(cfg.shapes) < 2:
+            raise ValueError("task 'order' needs max_objects >= 2 and at least 2 shapes")
+        n = int(rng.integers(2, cfg.max_objects + 1))
+        first_shape, second_shape = (str(s) for s in rng.choice(cfg.shapes, 2, replace=False))
+        objs = [self._new_obj(rng, first_shape), self._new_obj(rng, second_shape)]
+        objs += [self._new_obj(rng) for _ in range(n - 2)]
+        order = rng.permutation(n)  # draw order / ids do not reveal the answer
+        objs = [objs[i] for i in order]
+        i_first, i_second = int(np.flatnonzero(order == 0)[0]), int(np.flatnonzero(order == 1)[0])
+        for obj in objs:
+            obj.span = (0, cfg.num_frames)
+        self._colors(rng, objs)
+        t1, t2 = self._change_frames(rng, 2, min_gap=2)
+        self._recolor(rng, objs, [(t1, i_first), (t2, i_second)])
+        self._place(rng, objs)
+        return objs, SHAPES.index(first_shape)
+
+    def _layout_event_order(self, rng: np.random.Generator) -> tuple[list[_Obj], int]:
         """One object changes colour, another starts moving; which comes first is the label.
 
         Neither event can be seen in one frame (the initial colour and the start
@@ -325,7 +347,7 @@ class SyntheticWorld:
         """
         cfg = self.config
         if cfg.max_objects < 2:
-            raise ValueError("task 'order' needs max_objects >= 2")
+            raise ValueError("task 'event_order' needs max_objects >= 2")
         T = cfg.num_frames
         n = int(rng.integers(2, cfg.max_objects + 1))
         objs = [self._new_obj(rng) for _ in range(n)]
@@ -338,8 +360,8 @@ class SyntheticWorld:
         self._recolor(rng, objs, [(t_change, i_change)])
         self._set_motion(rng, objs[i_move], str(rng.choice(DIRECTIONS[:-1])), (t_move, T - 1))
         self._place_unbiased(rng, objs)
-        label = ORDER_CLASSES.index('color_change_first' if t_change < t_move
-                                    else 'start_moving_first')
+        label = EVENT_ORDER_CLASSES.index('color_change_first' if t_change < t_move
+                                          else 'start_moving_first')
         return objs, label
 
     def _layout_free(self, rng: np.random.Generator) -> list[_Obj]:

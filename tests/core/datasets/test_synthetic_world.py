@@ -8,7 +8,7 @@ from mmvideofm.datasets.synthetic import (
     DIRECTION_VECTORS,
     DIRECTIONS,
     EVENT_KINDS,
-    ORDER_CLASSES,
+    EVENT_ORDER_CLASSES,
     SHAPES,
     TASKS,
     Clip,
@@ -109,10 +109,26 @@ def test_count_label_matches_colour_changes(world):
     assert seen == {0, 1, 2, 3}
 
 
-def test_order_label_matches_event_times(world):
+def test_order_label_is_first_changer(world):
     seen = set()
     for i in range(N):
         clip = world.sample(i, 'order')
+        changes = sorted((e for e in clip.events if e.kind == 'color_change'),
+                         key=lambda e: e.frame)
+        assert len(changes) == 2 and changes[0].frame < changes[1].frame
+        first = clip.objects[changes[0].objects[0]]
+        second = clip.objects[changes[1].objects[0]]
+        assert first.shape != second.shape
+        assert TASKS['order'].classes[clip.labels['order']] == first.shape
+        assert first.shape in clip.caption and 'turns' in clip.caption
+        seen.add(first.shape)
+    assert len(seen) >= 3
+
+
+def test_event_order_label_matches_event_times(world):
+    seen = set()
+    for i in range(N):
+        clip = world.sample(i, 'event_order')
         changes = [e for e in clip.events if e.kind == 'color_change']
         starts = [e for e in clip.events if e.kind == 'start_moving']
         assert len(changes) == 1 and len(starts) == 1
@@ -121,13 +137,13 @@ def test_order_label_matches_event_times(world):
         t = starts[0].frame
         assert np.array_equal(mover.boxes[t], mover.boxes[0])  # still before the start
         assert not np.array_equal(mover.boxes[-1], mover.boxes[t])  # moving after it
-        name = ORDER_CLASSES[clip.labels['order']]
+        name = EVENT_ORDER_CLASSES[clip.labels['event_order']]
         first = 'color_change' if changes[0].frame < starts[0].frame else 'start_moving'
         assert name == f'{first}_first'
-        assert TASKS['order'].classes == list(ORDER_CLASSES)
+        assert TASKS['event_order'].classes == list(EVENT_ORDER_CLASSES)
         assert 'turns' in clip.caption and 'starts moving' in clip.caption
         seen.add(name)
-    assert seen == set(ORDER_CLASSES)
+    assert seen == set(EVENT_ORDER_CLASSES)
 
 
 def test_free_clips_have_consistent_events(world):

@@ -69,7 +69,7 @@ class MemoryBankBuildLoop(BaseLoop):
         runner.logger.info(f'memory bank built in {time.time() - start:.1f} s')
         if self.select_gamma:
             acc, gamma = model.select_gamma_on_train()
-            model.head.gamma = gamma
+            model.head.gamma.fill_(gamma)
             runner.logger.info(f'gamma={gamma} selected by leave-one-out on the memory '
                                f'(train LOO acc {acc:.2f}%)')
         runner.call_hook('after_train_epoch')

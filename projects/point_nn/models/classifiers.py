@@ -23,6 +23,13 @@ __all__ = ['PointNNClassifier', 'PointPNClassifier', 'PlugAndPlayClassifier',
 _DEFAULT_PREPROCESSOR = dict(type='PointCloudDataPreprocessor')
 
 
+def _preprocessor(cfg: dict | None):
+    """Build through the mmvideofm registry (BaseModel would use mmengine's root one,
+    which only resolves our types under a default scope)."""
+    cfg = cfg or _DEFAULT_PREPROCESSOR
+    return MODELS.build(cfg) if isinstance(cfg, dict) else cfg
+
+
 def _labels(data_samples) -> Tensor:
     return torch.cat([ds.gt_label.reshape(-1) for ds in data_samples]).long()
 
@@ -53,7 +60,7 @@ class PointNNClassifier(BaseModel):
     def __init__(self, backbone: dict, head: dict, data_preprocessor: dict | None = None,
                  oracle_gamma_search: bool = False, oracle_gammas: list | None = None,
                  init_cfg: dict | None = None) -> None:
-        super().__init__(data_preprocessor=data_preprocessor or _DEFAULT_PREPROCESSOR,
+        super().__init__(data_preprocessor=_preprocessor(data_preprocessor),
                          init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.head: MemoryBankHead = MODELS.build(head)
@@ -121,7 +128,7 @@ class PointPNClassifier(BaseModel):
 
     def __init__(self, backbone: dict, head: dict, data_preprocessor: dict | None = None,
                  init_cfg: dict | None = None) -> None:
-        super().__init__(data_preprocessor=data_preprocessor or _DEFAULT_PREPROCESSOR,
+        super().__init__(data_preprocessor=_preprocessor(data_preprocessor),
                          init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.head = MODELS.build(head)
@@ -162,7 +169,7 @@ class PlugAndPlayClassifier(BaseModel):
     def __init__(self, classifier: dict, point_nn: dict, nn_weight: float = 1.0,
                  normalize: bool = True, data_preprocessor: dict | None = None,
                  init_cfg: dict | None = None) -> None:
-        super().__init__(data_preprocessor=data_preprocessor or _DEFAULT_PREPROCESSOR,
+        super().__init__(data_preprocessor=_preprocessor(data_preprocessor),
                          init_cfg=init_cfg)
         self.classifier = MODELS.build(classifier)
         self.point_nn: PointNNClassifier = MODELS.build(point_nn)
@@ -203,7 +210,7 @@ class PointNNSegmentor(BaseModel):
 
     def __init__(self, backbone: dict, decoder: dict, head: dict,
                  data_preprocessor: dict | None = None, init_cfg: dict | None = None) -> None:
-        super().__init__(data_preprocessor=data_preprocessor or _DEFAULT_PREPROCESSOR,
+        super().__init__(data_preprocessor=_preprocessor(data_preprocessor),
                          init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.decoder = MODELS.build(decoder)

@@ -45,9 +45,12 @@ def search_gamma(sim: Tensor, label_memory: Tensor, labels: Tensor,
     Returns ``(best_acc, best_gamma, accs)``.
     """
     best_acc, best_gamma, accs = -1.0, float(gammas[0]), []
-    for gamma in gammas:
-        acc = _accuracy((-gamma * (1 - sim)).exp() @ label_memory, labels)
-        accs.append(acc)
+    gam = torch.as_tensor(list(gammas), dtype=sim.dtype, device=sim.device)
+    for g in gam.split(256):  # (g, 1, 1) * (1, B, M): all gammas of a chunk at once
+        logits = (-g.view(-1, 1, 1) * (1 - sim).unsqueeze(0)).exp() @ label_memory
+        pred = logits.topk(1, -1, True, True)[1].squeeze(-1)  # (g, B)
+        accs += (100.0 * (pred == labels.view(1, -1)).float().mean(1)).tolist()
+    for gamma, acc in zip(gammas, accs):
         if acc > best_acc:
             best_acc, best_gamma = acc, float(gamma)
     return best_acc, best_gamma, accs
@@ -65,7 +68,9 @@ class MemoryBankHead(BaseModule):
     def __init__(self, num_classes: int | None = None, gamma: float = 230.0,
                  init_cfg: dict | None = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        self.num_classes, self.gamma = num_classes, gamma
+        self.num_classes = num_classes
+        # a buffer, so a gamma chosen while building the memory is saved with it
+        self.register_buffer('gamma', torch.tensor(float(gamma)))
         self.register_buffer('feature_memory', torch.zeros(0, 0))  # (C, M)
         self.register_buffer('label_memory', torch.zeros(0, 0))  # (M, num_classes)
 
@@ -102,7 +107,7 @@ class MemoryBankHead(BaseModule):
 
     def forward(self, feats: Tensor, gamma: float | None = None) -> Tensor:
         """(B, C) raw features -> (B, num_classes) logits."""
-        gamma = self.gamma if gamma is None else gamma
+        gamma = float(self.gamma) if gamma is None else gamma
         return (-gamma * (1 - self.similarity(feats))).exp() @ self.label_memory
 
 

@@ -96,12 +96,15 @@ class MVBenchDataset(BaseDataset):
         on_invalid: ``'error'`` or ``'warn'`` for answers not among the candidates.
         max_per_task: keep the first N questions per task (smoke tests).
         skip_missing_tasks: tolerate absent task JSONs (reported in ``missing_tasks``).
+        revision: free-text dataset revision recorded in the results (e.g. the HF commit,
+            ``'post-2024-06 QA replacement'``); results move ~0.5 points between them.
     """
 
     def __init__(self, data_root: str, tasks: list[str] | None = None, layout: str = 'main',
                  ann_dir: str = 'json', video_dir: str = 'video', missing_video: str = 'skip',
                  on_invalid: str = 'error', max_per_task: int | None = None,
-                 skip_missing_tasks: bool = False, pipeline: list | None = None,
+                 skip_missing_tasks: bool = False, revision: str | None = None,
+                 pipeline: list | None = None,
                  test_mode: bool = True, **kwargs) -> None:
         if layout not in LAYOUTS:
             raise ValueError(f'layout must be one of {LAYOUTS}, got {layout!r}')
@@ -118,6 +121,7 @@ class MVBenchDataset(BaseDataset):
         self.on_invalid = on_invalid
         self.max_per_task = max_per_task
         self.skip_missing_tasks = skip_missing_tasks
+        self.revision = revision
         self.missing: dict[str, list[str]] = OrderedDict()
         self.missing_tasks: list[str] = []
         self.totals: dict[str, int] = OrderedDict()
@@ -180,7 +184,8 @@ class MVBenchDataset(BaseDataset):
             tasks=[t.name for t in self.tasks if t.name not in self.missing_tasks],
             totals=dict(self.totals),
             missing_videos={k: len(v) for k, v in self.missing.items()},
-            missing_tasks=list(self.missing_tasks))
+            missing_tasks=list(self.missing_tasks),
+            revision=self.revision)
 
     def missing_report(self) -> str:
         """A per-task line for every task with missing videos."""

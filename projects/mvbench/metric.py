@@ -46,7 +46,7 @@ def summarize(records: Iterable[dict], meta: dict | None = None) -> dict:
     meta = meta or {}
     totals = meta.get('totals') or {}
     missing = meta.get('missing_videos') or {}
-    order = [t for t in TASK_NAMES]
+    order = list(TASK_NAMES)
     counts: dict[str, dict] = OrderedDict()
 
     def row(task):
@@ -85,6 +85,11 @@ def summarize(records: Iterable[dict], meta: dict | None = None) -> dict:
         n, k, ks = n + c['scored'], k + c['correct'], ks + c['correct_strict']
     leaderboard['Avg'] = k / n * 100 if n else 0.0
     strict['Avg'] = ks / n * 100 if n else 0.0
+    # comparable with the published leaderboard only under the official protocol, with
+    # all 20 tasks and every video scored
+    excluded = sum(c['unreadable'] + c['missing_video'] for c in counts.values())
+    comparable = (meta.get('layout', 'main') == 'main' and excluded == 0
+                  and set(TASK_NAMES) <= set(leaderboard))
     return dict(
         leaderboard=leaderboard, strict=strict, counts={t: counts[t] for t in ordered},
         num_scored=n, num_correct=k,
@@ -93,7 +98,9 @@ def summarize(records: Iterable[dict], meta: dict | None = None) -> dict:
         num_missing_video=sum(c['missing_video'] for c in counts.values()),
         num_check_errors=sum(c['check_errors'] for c in counts.values()),
         layout=meta.get('layout', 'main'), layout_label=meta.get('layout_label', ''),
+        comparable_with_leaderboard=comparable,
         missing_tasks=list(meta.get('missing_tasks') or []),
+        revision=meta.get('revision'),
         scoring=('leaderboard = official check_ans substring rule (empty answers count as '
                  'correct); strict = first option letter must equal the answer letter'))
 
@@ -114,6 +121,9 @@ def format_table(summary: dict) -> str:
                  f'{summary["num_missing_video"]:>8}')
     if summary.get('layout') != 'main':
         lines.append(f'layout: {summary.get("layout_label") or summary.get("layout")}')
+    if not summary.get('comparable_with_leaderboard'):
+        lines.append('NOTE: not comparable with the published leaderboard (non-official '
+                     'layout, excluded videos or missing tasks)')
     return '\n'.join(lines)
 
 

@@ -103,6 +103,11 @@ def test_summary_micro_average_and_check_errors():
     assert s['num_check_errors'] == 1 and s['num_unreadable'] == 1
     assert s['num_missing_video'] == 1 and s['counts']['Moving Count']['scored'] == 3
     assert score_record(recs[3])['check_error'].startswith('IndexError')
+    assert s['comparable_with_leaderboard'] is False
+    from projects.mvbench import TASK_NAMES
+    full = [rec(f'{t}/0', t, '(A)') for t in TASK_NAMES]
+    assert summarize(full)['comparable_with_leaderboard'] is True
+    assert summarize(full, dict(layout='video_branch'))['comparable_with_leaderboard'] is False
 
 
 def test_runner_test_loop_writes_leaderboard(tiny, tmp_path):

@@ -7,7 +7,7 @@ Registers: ``VideoMAEv2`` (dual-masking pre-training), ``VideoMAEv2Decoder``,
 import mmvideofm  # noqa: F401  (compat shims, core registrations)
 import mmvideofm.models  # noqa: F401
 
-from . import benchmarks  # noqa: F401
+from . import benchmarks, fsdp  # noqa: F401
 from .converter import convert_k710_to_k400, convert_videomaev2, detect_layout
 from .init import VideoMAEv2PretrainedInit, load_videomaev2_weights
 from .models import LogitDistiller, VideoMAEv2, VideoMAEv2Decoder

@@ -169,3 +169,33 @@ def forward(argv: list[str]) -> dict:
         result['ratio_ours_over_official'] = round(
             result['ours_clips_per_s'] / result['official_clips_per_s'], 3)
     return result
+
+
+@register_benchmark('videomaev2/complexity')
+def complexity(argv: list[str]) -> dict:
+    """Parameters and per-view GFLOPs (mmengine's analyzer, multiply-adds) of VideoViT."""
+    parser = argparse.ArgumentParser(prog='benchmark.py videomaev2/complexity')
+    parser.add_argument('--arch', default='b')
+    parser.add_argument('--frames', type=int, default=16)
+    parser.add_argument('--img-size', type=int, default=224)
+    parser.add_argument('--num-classes', type=int, default=400)
+    parser.add_argument('--threads', type=int, default=None)
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from mmengine.analysis import FlopAnalyzer, parameter_count
+
+    from mmvideofm.models.backbones import VideoViT
+    arch = args.arch.lower()[0]
+    model = VideoViT(arch=arch, img_size=args.img_size, num_frames=args.frames,
+                     num_classes=args.num_classes, fused_attn=False).eval()
+    video = torch.zeros(1, 3, args.frames, args.img_size, args.img_size)
+    with torch.no_grad():
+        flops = FlopAnalyzer(model, (video, ))
+        flops.unsupported_ops_warnings(False)
+        flops.uncalled_modules_warnings(False)
+        total = flops.total()
+    params = parameter_count(model)['']
+    return dict(benchmark='videomaev2/complexity', arch=arch, frames=args.frames,
+                img_size=args.img_size, num_classes=args.num_classes,
+                params_m=round(params / 1e6, 2), gflops=round(total / 1e9, 1))

@@ -1,0 +1,114 @@
+# VideoMAE V2 post-pre-training ("LabeledHybrid" = ordinary K710 fine-tuning) of ViT-g/14
+# from the 1200e pre-trained encoder (paper: 83.8 top-1 on K710, 16x5x3 views).
+# Official: scripts/finetune/vit_g_k710_ft.sh (32 GPUs x 3 clips, num_sample 2 repeated aug,
+# 35 epochs, warmup 5, lr 1e-3 * 3 * 32 / 256, AdamW (0.9, 0.999), wd 0.1, layer decay 0.9,
+# drop path 0.3, clip_grad 5.0, RandAug m7-n4, mixup 0.8 / cutmix 1.0, label smoothing 0.1,
+# reprob 0.25; dense sampling 16 x 4; test 5 clips x 3 crops, short side 224).
+_base_ = ['../_base_/default_runtime.py']
+custom_imports = dict(imports=['projects.videomaev2'], allow_failed_imports=False)
+
+arch = 'g'
+embed_dim = 1408
+num_frames = 16
+num_classes = 710
+pretrained = 'checkpoints/vit_g_hybrid_pt_1200e.pth'  # the official file, converted on load
+model = dict(
+    type='Recognizer3D',
+    backbone=dict(type='VideoViT', arch=arch, img_size=224, num_frames=num_frames,
+                  tubelet_size=2, drop_path_rate=0.3, use_mean_pooling=True, with_cp=True,
+                  init_cfg=dict(type='VideoMAEv2Pretrained', checkpoint=pretrained)),
+    cls_head=dict(type='TimeSformerHead', num_classes=num_classes, in_channels=embed_dim,
+                  init_std=0.02, average_clips='prob',
+                  loss_cls=dict(type='CrossEntropyLoss', loss_weight=1.0), label_smooth_eps=0.1),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375], format_shape='NCTHW',
+        blending=dict(type='RandomBatchAugment', augments=[
+            dict(type='MixupBlending', alpha=0.8, num_classes=num_classes),
+            dict(type='CutmixBlending', alpha=1.0, num_classes=num_classes)])),
+    # multi-view testing: the 5 x 3 views of a video are folded into the batch by
+    # Recognizer3D and their softmax scores averaged (cls_head.average_clips='prob')
+    test_cfg=None)
+
+dataset_type = 'VideoDataset'
+data_root = 'data/k710/videos'
+num_sample = 2
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=4, num_clips=1),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 256)),
+    dict(type='RandomResizedCrop', area_range=(0.08, 1.0)),
+    dict(type='Resize', scale=(224, 224), keep_ratio=False),
+    dict(type='Flip', flip_ratio=0.5),
+    # RandAug m7-n4 through pytorchvideo (pip install pytorchvideo), as mmaction2's configs
+    dict(type='PytorchVideoWrapper', op='RandAugment', magnitude=7, num_layers=4),
+    dict(type='RandomErasing', erase_prob=0.25, mode='rand'),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+val_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=4, num_clips=1,
+         test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 224)),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+test_pipeline = [  # 16 frames x 5 clips x 3 crops (the paper's 16x5x3)
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=4, num_clips=5,
+         test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 224)),
+    dict(type='ThreeCrop', crop_size=224),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+train_dataloader = dict(
+    batch_size=3, num_workers=10, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='repeat_pseudo_collate'),
+    dataset=dict(type='RepeatAugDataset', num_repeats=num_sample, sample_once=True,
+                 ann_file='data/k710/k710_train_list_videos.txt',
+                 data_prefix=dict(video=data_root), pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=8, num_workers=8, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type=dataset_type, ann_file='data/k710/k710_val_list_videos.txt',
+                 data_prefix=dict(video=data_root), pipeline=val_pipeline, test_mode=True))
+test_dataloader = dict(
+    batch_size=1, num_workers=8, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type=dataset_type, ann_file='data/k710/k710_val_list_videos.txt',
+                 data_prefix=dict(video=data_root), pipeline=test_pipeline, test_mode=True))
+val_evaluator = dict(type='AccMetric')
+test_evaluator = val_evaluator
+
+gpus = 32
+batch_size = 3
+max_epochs = 35
+warmup_epochs = 5
+lr = 1e-3 * batch_size * gpus / 256
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1,
+                 val_interval=5)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+optim_wrapper = dict(
+    type='AmpOptimWrapper', dtype='bfloat16',
+    optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.999), weight_decay=0.1),
+    constructor='LayerDecayOptimWrapperConstructor',
+    paramwise_cfg=dict(layer_decay_rate=0.9),
+    clip_grad=dict(max_norm=5.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-8 / lr, by_epoch=True, begin=0, end=warmup_epochs,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
+         eta_min=1e-6 * batch_size * gpus / 256, by_epoch=True, begin=warmup_epochs,
+         end=max_epochs, convert_to_iter_based=True)
+]
+default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=2, save_best='acc/top1',
+                                     rule='greater'))
+auto_scale_lr = dict(enable=False, base_batch_size=256)

@@ -6,6 +6,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 WORK_DIR ?= work_dirs/demo
+DEMO_CONFIG ?= configs/videovit/videovit-tiny-p8_scratch_synthetic-direction-16x32.py
+DEMO_DATA ?= data/synthetic/direction
 PYTEST_ARGS ?=
 export PYTHONPATH := $(CURDIR)
 export OMP_NUM_THREADS ?= 2
@@ -40,8 +42,16 @@ $(VENV)/.stamp-tests: requirements/tests.txt $(VENV)/.stamp-runtime
 setup: sysdeps $(VENV)/.stamp-runtime
 setup-tests: setup $(VENV)/.stamp-tests
 
-demo: setup
-	$(PY) tools/demo.py --work-dir $(WORK_DIR)
+# The main job: export the synthetic world, train a VideoViT from scratch, test it.
+# Re-running resumes (a finished run only re-tests).
+$(DEMO_DATA)/test.txt: | $(VENV)/.stamp-runtime
+	$(PY) tools/data/make_synthetic.py --out $(DEMO_DATA) --task direction \
+	  --num-train 1600 --num-val 200 --num-test 200 --frames 16 --size 32 --seed 0
+
+demo: setup $(DEMO_DATA)/test.txt
+	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(WORK_DIR) --resume
+	$(PY) tools/test.py $(DEMO_CONFIG) $(WORK_DIR) --work-dir $(WORK_DIR)/test
+	@echo "Logs, checkpoints and training_curve.png are in $(WORK_DIR)"
 
 test: setup-tests
 	$(PY) -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)

@@ -52,7 +52,9 @@ def bench_model(argv):
 
     from mmvideofm.engine.runner_utils import load_config
     from mmvideofm.registry import MODELS
+    from mmengine.registry import init_default_scope
     cfg = load_config(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmvideofm'))
     model = MODELS.build(cfg.model).to(args.device)
     model.train(args.train)
     shape = tuple(args.input_shape) if args.input_shape else _input_shape(cfg)

@@ -78,8 +78,8 @@ test_dataloader = dict(
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator
 
-max_epochs = 30
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1, val_interval=5)
+max_epochs = 20
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1, val_interval=2)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
@@ -94,5 +94,5 @@ param_scheduler = [
 
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(interval=5, max_keep_ckpts=2, save_best='acc/top1', rule='greater'))
+    checkpoint=dict(interval=2, max_keep_ckpts=2, save_best='acc/top1', rule='greater'))
 auto_scale_lr = dict(enable=False, base_batch_size=32)

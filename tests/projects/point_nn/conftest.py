@@ -14,10 +14,12 @@ def load_fixture(name: str) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
+def _one_thread_mmvideofm_scope():
+    from mmengine.registry import DefaultScope
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
+    with DefaultScope.overwrite_default_scope('mmvideofm'):
+        yield
     torch.set_num_threads(threads)
 
 

@@ -323,8 +323,9 @@ def open_video(path: str, backend: str = 'auto', **kwargs) -> VideoReader:
 
 # --------------------------------------------------------------------------- writers
 _CODEC_PREFERENCE = (
-    ('libx264rgb', 'rgb24', {'crf': '0', 'preset': 'ultrafast'}),  # lossless RGB
-    ('libx264', 'yuv444p', {'crf': '0', 'preset': 'ultrafast'}),   # lossless YUV 4:4:4
+    # threads=1: tiny frames gain nothing from x264's frame threads
+    ('libx264rgb', 'rgb24', {'crf': '0', 'preset': 'ultrafast', 'threads': '1'}),  # lossless
+    ('libx264', 'yuv444p', {'crf': '0', 'preset': 'ultrafast', 'threads': '1'}),
     ('mpeg4', 'yuv420p', {'qscale': '1'}),                         # lossy fallback
 )
 

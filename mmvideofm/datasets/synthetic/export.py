@@ -111,9 +111,9 @@ def export_split(out: str, split: str, num: int, task: str = 'direction',
         for r in records:
             mid = f' {T}' if fmt == 'frames' else ''
             f.write(f'{r["path"]}{mid} {r["label"]}\n')
-    with open(osp.join(out, f'{split}.json'), 'w') as f:
-        json.dump(dict(task=task, classes=TASKS[task].classes, split=split, seed=seed,
-                       format=fmt, config=asdict(config), clips=records), f)
+    with open(osp.join(out, f'{split}.json'), 'w') as f:  # dumps: the C encoder, ~10x dump
+        f.write(json.dumps(dict(task=task, classes=TASKS[task].classes, split=split, seed=seed,
+                                format=fmt, config=asdict(config), clips=records)))
     return records
 
 

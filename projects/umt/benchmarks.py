@@ -96,8 +96,10 @@ def _median_times(fns: dict, iters: int, warmup: int, device: str) -> dict[str, 
     return {k: sorted(v)[len(v) // 2] for k, v in times.items()}
 
 
-def _args(prog: str, argv: list[str], frames: int = 8) -> argparse.Namespace:
+def _args(prog: str, argv: list[str], frames: int = 8, extra=()) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=f'benchmark.py {prog}')
+    for flag, typ, default in extra:
+        parser.add_argument(flag, type=typ, default=default)
     parser.add_argument('--arch', default='b', help='t (tiny), s, b, l or h')
     parser.add_argument('--frames', type=int, default=frames)
     parser.add_argument('--img-size', type=int, default=224)
@@ -161,15 +163,16 @@ def count_macs(model: torch.nn.Module, shape: tuple[int, ...]) -> float:
 @register_benchmark('umt/complexity')
 def complexity(argv: list[str]) -> dict:
     """Parameters (M) and GFLOPs (multiply-adds, one view) of the UMT fine-tune model."""
-    args = _args('umt/complexity', argv)
+    args = _args('umt/complexity', argv, extra=[('--num-classes', int, 400)])
     a, backbone_arch = _arch(args.arch)
     with torch.device('meta'):
         model = MODELS.build(dict(type='UMTViT', arch=backbone_arch, img_size=args.img_size,
-                                  num_frames=args.frames, num_classes=400))
+                                  num_frames=args.frames, num_classes=args.num_classes))
     params = sum(p.numel() for p in model.parameters())
     macs = count_macs(model, (1, 3, args.frames, args.img_size, args.img_size))
     return dict(benchmark='umt/complexity', arch=args.arch, frames=args.frames,
-                img_size=args.img_size, params_m=round(params / 1e6, 1),
+                img_size=args.img_size, num_classes=args.num_classes,
+                params_m=round(params / 1e6, 1),
                 gflops_per_view=round(macs, 1))
 
 

@@ -19,7 +19,7 @@ from torch import nn
 from mmvideofm.datasets.synthetic import COLORS, SHAPES, SyntheticWorld, WorldConfig
 from mmvideofm.registry import MODELS
 
-__all__ = ['ToyConfig', 'make_clips', 'frame_patch_labels', 'train_image_teacher',
+__all__ = ['ToyConfig', 'make_clips', 'frame_semantic_labels', 'train_image_teacher',
            'pretrain_umt', 'finetune_direction', 'run_experiment']
 
 FT_LR = 1e-3
@@ -65,28 +65,53 @@ def make_clips(n: int, split: str, cfg: ToyConfig, task: str = 'direction', seed
     return video, labels, clips
 
 
-def frame_patch_labels(clips, cfg: ToyConfig) -> torch.Tensor:
-    """Per frame and patch: 1 + colour * len(SHAPES) + shape of the object covering most of
-    the patch (0 = background). Shape ``(n, T, G*G)``; the image teacher's training target."""
+def frame_semantic_labels(clips, cfg: ToyConfig) -> torch.Tensor:
+    """Per frame, what an image-text model would know: multi-hot over (colour, coarse cell
+    of the object's centre) and (colour, shape), ``(n, T, C*G*G + C*S)`` float.
+
+    Trained through the [CLS] embedding only (like CLIP), so the teacher's deep patch tokens
+    become contextual; the UMT student must then use attention to match them.
+    """
     g = cfg.size // cfg.patch
     colors = list(COLORS)
+    n_pos = len(colors) * g * g
     ts = list(range(0, cfg.num_frames, cfg.frame_stride))
-    out = torch.zeros(len(clips), len(ts), g * g, dtype=torch.long)
-    cells = np.arange(g) * cfg.patch
+    out = torch.zeros(len(clips), len(ts), n_pos + len(colors) * len(SHAPES))
     for i, clip in enumerate(clips):
         for j, t in enumerate(ts):
-            best = np.zeros((g, g))
             for obj in clip.objects:
                 if not obj.visible[t]:
                     continue
                 x0, y0, x1, y1 = obj.boxes[t]
-                ox = np.clip(np.minimum(cells + cfg.patch, x1) - np.maximum(cells, x0), 0, None)
-                oy = np.clip(np.minimum(cells + cfg.patch, y1) - np.maximum(cells, y0), 0, None)
-                area = oy[:, None] * ox[None, :]  # (gy, gx)
-                cls = 1 + colors.index(obj.colors[t]) * len(SHAPES) + SHAPES.index(obj.shape)
-                win = area > np.maximum(best, 0.15 * cfg.patch**2)
-                best = np.where(win, area, best)
-                out[i, j].view(g, g)[torch.from_numpy(win)] = cls
+                cx = min(g - 1, max(0, int((x0 + x1) / 2 // cfg.patch)))
+                cy = min(g - 1, max(0, int((y0 + y1) / 2 // cfg.patch)))
+                c = colors.index(obj.colors[t])
+                out[i, j, c * g * g + cy * g + cx] = 1
+                out[i, j, n_pos + c * len(SHAPES) + SHAPES.index(obj.shape)] = 1
+    return out
+
+
+def frame_context_targets(clips, cfg: ToyConfig) -> torch.Tensor:
+    """Per frame and patch: for every colour, a presence flag and the offset (in frame units)
+    from the patch to that object's centre, ``(n, T, G*G, 3 * C)``. A target that needs the
+    whole frame (context), as CLIP's deep patch tokens carry."""
+    g = cfg.size // cfg.patch
+    colors = list(COLORS)
+    centres = (torch.arange(g, dtype=torch.float) + 0.5) * cfg.patch
+    cy, cx = torch.meshgrid(centres, centres, indexing='ij')
+    cx, cy = cx.flatten(), cy.flatten()  # (G*G,)
+    ts = list(range(0, cfg.num_frames, cfg.frame_stride))
+    out = torch.zeros(len(clips), len(ts), g * g, 3 * len(colors))
+    for i, clip in enumerate(clips):
+        for j, t in enumerate(ts):
+            for obj in clip.objects:
+                if not obj.visible[t]:
+                    continue
+                x0, y0, x1, y1 = (float(v) for v in obj.boxes[t])
+                c = colors.index(obj.colors[t])
+                out[i, j, :, 3 * c] = 1.
+                out[i, j, :, 3 * c + 1] = ((x0 + x1) / 2 - cx) / cfg.size
+                out[i, j, :, 3 * c + 2] = ((y0 + y1) / 2 - cy) / cfg.size
     return out
 
 
@@ -104,37 +129,62 @@ def _student_cfg(cfg: ToyConfig) -> dict:
                 use_mean_pooling=False)
 
 
-def train_image_teacher(video: torch.Tensor, patch_labels: torch.Tensor, cfg: ToyConfig):
-    """Train a tiny CLIP-style visual tower on single frames (dense patch semantics).
+def train_image_teacher(video: torch.Tensor, labels: torch.Tensor, cfg: ToyConfig):
+    """Train a tiny CLIP-style visual tower on single frames through its image embedding.
 
-    Returns the frozen teacher (its state dict plugs into ``UMT(teacher=...)``).
+    ``labels``: :func:`frame_semantic_labels` ``(n, T, K)``. Returns the frozen teacher with
+    ``teacher.train_f1`` (multi-label F1 on training frames, %).
     """
     gen = torch.Generator().manual_seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     teacher = MODELS.build(_teacher_cfg(cfg))
-    n_cls = 1 + len(COLORS) * len(SHAPES)
-    probe = nn.Linear(cfg.teacher_dim, n_cls)
+    if labels.ndim == 4:  # dense contextual targets (frame_context_targets)
+        return _train_dense_teacher(teacher, video, labels, cfg, gen)
+    probe = nn.Linear(cfg.teacher_dim, labels.shape[-1])
     params = list(teacher.parameters()) + list(probe.parameters())
     opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=0.05)
     frames = video.transpose(1, 2).flatten(0, 1)  # (n*T, 3, H, W)
-    targets = patch_labels.flatten(0, 1)  # (n*T, G*G)
+    targets = labels.flatten(0, 1)  # (n*T, K)
     teacher.train()
     for _ in range(cfg.teacher_steps):
         idx = torch.randint(0, frames.shape[0], (64, ), generator=gen)
-        feats, _ = teacher(frames[idx].unsqueeze(2))  # (K, 64, G*G, C), single frames
-        logits = probe(feats[-1]) * 10.  # unit-norm features: a fixed logit scale
-        loss = F.cross_entropy(logits.flatten(0, 1), targets[idx].flatten())
+        logits = probe(teacher.encode_image(frames[idx])) * 10.  # unit-norm embedding
+        loss = F.binary_cross_entropy_with_logits(logits, targets[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
     teacher.frozen = True
     teacher.requires_grad_(False)
     teacher.eval()
-    with torch.no_grad():  # patch accuracy on object patches (training frames)
+    with torch.no_grad():
+        pred = probe(teacher.encode_image(frames[:512])) > 0
+        tgt = targets[:512] > 0
+        tp = (pred & tgt).sum().item()
+        teacher.train_f1 = 200. * tp / max(1, pred.sum().item() + tgt.sum().item())
+    return teacher
+
+
+def _train_dense_teacher(teacher, video, targets, cfg, gen):
+    probe = nn.Linear(cfg.teacher_dim, targets.shape[-1])
+    opt = torch.optim.AdamW(list(teacher.parameters()) + list(probe.parameters()), lr=2e-3,
+                            weight_decay=0.05)
+    frames = video.transpose(1, 2).flatten(0, 1)  # (n*T, 3, H, W)
+    targets = targets.flatten(0, 1)  # (n*T, G*G, K)
+    teacher.train()
+    for _ in range(cfg.teacher_steps):
+        idx = torch.randint(0, frames.shape[0], (64, ), generator=gen)
+        feats, _ = teacher(frames[idx].unsqueeze(2))  # (K, 64, G*G, C)
+        loss = F.mse_loss(probe(feats[-1]) * 4., targets[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    teacher.frozen = True
+    teacher.requires_grad_(False)
+    teacher.eval()
+    with torch.no_grad():
         feats, _ = teacher(frames[:256].unsqueeze(2))
-        pred = (probe(feats[-1]) * 10.).argmax(-1)
-        fg = targets[:256] > 0
-        teacher.patch_acc = float((pred[fg] == targets[:256][fg]).float().mean() * 100)
+        err = F.mse_loss(probe(feats[-1]) * 4., targets[:256]).item()
+        teacher.train_f1 = 100. * (1 - err / targets[:256].var().item())  # R^2 (%)
     return teacher
 
 
@@ -202,7 +252,7 @@ def run_experiment(cfg: ToyConfig | None = None) -> dict:
     unl, _, unl_clips = make_clips(cfg.n_unlabeled, 'train', cfg, task=None, seed=cfg.seed + 7)
     x, y, _ = make_clips(cfg.n_train, 'train', cfg, seed=cfg.seed)
     xv, yv, _ = make_clips(cfg.n_val, 'val', cfg, seed=cfg.seed)
-    teacher = train_image_teacher(unl, frame_patch_labels(unl_clips, cfg), cfg)
+    teacher = train_image_teacher(unl, frame_semantic_labels(unl_clips, cfg), cfg)
     t1 = time.time()
     student = pretrain_umt(unl, teacher, cfg)
     t2 = time.time()
@@ -213,3 +263,32 @@ def run_experiment(cfg: ToyConfig | None = None) -> dict:
     t3 = time.time()
     return dict(top1_umt=acc_umt, top1_scratch=acc_scratch, chance=100 / 9,
                 seconds_teacher=t1 - t0, seconds_pretrain=t2 - t1, seconds_finetune=t3 - t2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``teacher --out PATH`` trains and saves the synthetic image teacher (CLIPVisual keys);
+    ``experiment`` runs :func:`run_experiment` and prints JSON."""
+    import argparse
+    import json
+    import os
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('what', choices=['teacher', 'experiment'])
+    parser.add_argument('--out', default='work_dirs/umt_synthetic/teacher.pth')
+    parser.add_argument('--seed', type=int, default=0)
+    args = parser.parse_args(argv)
+    cfg = ToyConfig(seed=args.seed)
+    if args.what == 'experiment':
+        print(json.dumps(run_experiment(cfg), indent=1))
+        return
+    video, _, clips = make_clips(cfg.n_unlabeled, 'train', cfg, task='direction',
+                                 seed=cfg.seed + 7)
+    teacher = train_image_teacher(video, frame_semantic_labels(clips, cfg), cfg)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    torch.save({'state_dict': teacher.state_dict()}, args.out)
+    print(f'teacher (train F1 {teacher.train_f1:.1f}%) -> {args.out}')
+
+
+if __name__ == '__main__':
+    import mmvideofm  # noqa: F401  (compat shims)
+    import projects.umt  # noqa: F401  (registers UMT types)
+    main()

@@ -149,6 +149,21 @@ class CLIPVisual(BaseModule):
                 state_dict[key] = resample_clip_pos_embed(pos, self.grid_size)
 
     # ------------------------------------------------------------------ forward
+    def encode_image(self, images: torch.Tensor) -> torch.Tensor:
+        """CLIP's image embedding of ``(N, 3, H, W)`` images: ``ln_post([CLS]) @ proj``,
+        L2-normalised for ``norm_type='l2'``, ``(N, output_dim)``."""
+        if (images.shape[-2], images.shape[-1]) != (self.input_resolution, ) * 2:
+            images = F.interpolate(images, size=(self.input_resolution, ) * 2, mode='bicubic',
+                                   align_corners=False)
+        tokens = self.conv1(images).flatten(2).transpose(1, 2)
+        cls = self.class_embedding.to(tokens.dtype).expand(tokens.shape[0], 1, -1)
+        tokens = self.ln_pre(torch.cat([cls, tokens], dim=1) +
+                             self.positional_embedding.to(tokens.dtype))
+        for blk in self.transformer.resblocks:
+            tokens = blk(tokens)
+        emb = self.ln_post(tokens[:, 0]) @ self.proj
+        return emb / emb.norm(dim=-1, keepdim=True) if self.norm_type == 'l2' else emb
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Encode a video frame by frame.
 

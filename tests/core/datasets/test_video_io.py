@@ -158,3 +158,17 @@ def test_frame_folder_errors(tmp_path):
         open_video(str(bad)).get_frames([0])
     with pytest.raises(ValueError, match='unknown video backend'):
         open_video(str(bad), backend='opencv')
+
+
+def test_pyav_counts_frames_when_container_has_no_count(tmp_path, frames):
+    path = write_video(str(tmp_path / 'clip.mkv'), frames[:5], fps=8)  # mkv stores no count
+    with open_video(path, backend='pyav') as r:
+        assert len(r) == 5 and r.fps == pytest.approx(8.0)
+        out = r.get_frames([4, 0])
+    assert np.abs(out.astype(int) - frames[[4, 0]]).max() <= 3
+
+
+def test_odd_frame_size(tmp_path, frames):
+    odd = np.ascontiguousarray(frames[:3, :23, :31])
+    with open_video(write_video(str(tmp_path / 'odd.mp4'), odd)) as r:
+        assert r.get_frames([2]).shape == (1, 23, 31, 3)

@@ -153,27 +153,31 @@ class PointPNClassifier(BaseModel):
 
 @MODELS.register_module()
 class PlugAndPlayClassifier(BaseModel):
-    """Plug-and-play: a trained classifier's logits plus Point-NN memory logits.
+    """Plug-and-play: a trained classifier's scores plus Point-NN memory scores.
 
-    ``logits = classifier_logits + nn_weight * nn_logits`` at inference. The paper
-    releases no code for this; we L1-normalise the Point-NN logits per sample
-    (``normalize=True``) so ``nn_weight`` is on the scale of class probabilities.
+    The paper adds Point-NN's similarity logits to a trained model's at inference and
+    releases no code. Here ``fusion='prob'`` (default) adds two distributions,
+    ``softmax(classifier_logits) + nn_weight * nn_logits / sum(nn_logits)``, so the
+    weight does not depend on either model's logit scale; ``fusion='logits'`` adds the
+    raw classifier logits and the (L1-normalised) Point-NN logits.
 
     Args:
         classifier: any registered model whose ``mode='tensor'`` returns logits.
         point_nn: a ``PointNNClassifier`` config (its memory is built by
             ``MemoryBankBuildLoop``; the classifier stays frozen).
-        nn_weight: weight of the Point-NN logits.
+        nn_weight: weight of the Point-NN scores.
     """
 
     def __init__(self, classifier: dict, point_nn: dict, nn_weight: float = 1.0,
-                 normalize: bool = True, data_preprocessor: dict | None = None,
+                 fusion: str = 'prob', data_preprocessor: dict | None = None,
                  init_cfg: dict | None = None) -> None:
         super().__init__(data_preprocessor=_preprocessor(data_preprocessor),
                          init_cfg=init_cfg)
+        if fusion not in ('prob', 'logits'):
+            raise ValueError(f"fusion must be 'prob' or 'logits', got {fusion!r}")
         self.classifier = MODELS.build(classifier)
         self.point_nn: PointNNClassifier = MODELS.build(point_nn)
-        self.nn_weight, self.normalize = nn_weight, normalize
+        self.nn_weight, self.fusion = nn_weight, fusion
 
     def memory_step(self, data: dict) -> dict:
         return self.point_nn.memory_step(data)
@@ -181,9 +185,9 @@ class PlugAndPlayClassifier(BaseModel):
     def set_memory(self, records: list[dict]) -> None:
         self.point_nn.set_memory(records)
 
-    def nn_logits(self, inputs: Tensor) -> Tensor:
-        logits = self.point_nn(inputs, mode='tensor')
-        return F.normalize(logits, p=1, dim=1) if self.normalize else logits
+    def nn_scores(self, inputs: Tensor) -> Tensor:
+        """L1-normalised Point-NN memory logits (B, num_classes)."""
+        return F.normalize(self.point_nn(inputs, mode='tensor'), p=1, dim=1)
 
     @torch.no_grad()
     def forward(self, inputs: Tensor, data_samples=None, mode: str = 'tensor'):
@@ -191,7 +195,9 @@ class PlugAndPlayClassifier(BaseModel):
             raise RuntimeError('plug-and-play is inference only: train the classifier with '
                                'its own config, then build the memory with MemoryBankBuildLoop')
         logits = self.classifier(inputs, mode='tensor').float()
-        logits = logits + self.nn_weight * self.nn_logits(inputs)
+        if self.fusion == 'prob':
+            logits = logits.softmax(1)
+        logits = logits + self.nn_weight * self.nn_scores(inputs)
         if mode == 'tensor':
             return logits
         if mode == 'predict':

@@ -53,14 +53,15 @@ class SyntheticVideoDataset(BaseDataset):
             split=split)
         metainfo = dict(classes=tuple(TASKS[task].classes))
         metainfo.update(kwargs.pop('metainfo', None) or {})
+        kwargs.setdefault('serialize_data', False)  # the data list is just indices
         super().__init__(ann_file='', metainfo=metainfo, pipeline=list(pipeline),
-                         test_mode=test_mode, serialize_data=False, **kwargs)
+                         test_mode=test_mode, **kwargs)
 
     def load_data_list(self) -> list[dict]:
         return [dict(index=i) for i in range(self.num_samples)]
 
     def get_data_info(self, idx: int) -> dict:
-        index = int(self.data_list[idx]['index'])
+        index = int(super().get_data_info(idx)['index'])
         clip = self.world.sample(index, self.task)
         T, H, W = clip.frames.shape[:3]
         name = f'synthetic/{self.split}/{self.task}/{index:06d}'

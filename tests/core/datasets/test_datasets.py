@@ -37,6 +37,10 @@ def test_synthetic_dataset_through_mmaction_pipeline():
                   dict(type='mmaction.FormatShape', input_format='NCTHW'),
                   dict(type='mmaction.PackActionInputs')]))
     assert len(ds) == 6 and ds.metainfo['classes'] == tuple(TASKS['direction'].classes)
+    assert DATASETS.build(dict(type='SyntheticVideoDataset', num_samples=3, serialize_data=True,
+                               split='val', num_frames=8, size=24))[2]['label'] == \
+        SyntheticWorld(WorldConfig(num_frames=8, size=24), seed=0, split='val').sample(
+            2, 'direction').labels['direction']
     out = ds[2]
     assert out['inputs'].shape == (1, 3, 8, 16, 16)
     clip = SyntheticWorld(WorldConfig(num_frames=8, size=24), seed=0, split='val').sample(

@@ -24,5 +24,5 @@ optim_wrapper = dict(_delete_=True, optimizer=dict(type='AdamW', lr=0.003, weigh
 train_cfg = dict(max_epochs=max_epochs, val_interval=5)
 param_scheduler = [dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-4,
                         by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True)]
-default_hooks = dict(checkpoint=dict(interval=5), logger=dict(interval=5))
+default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=4), logger=dict(interval=5))
 randomness = dict(seed=0)

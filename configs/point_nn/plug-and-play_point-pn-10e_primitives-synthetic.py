@@ -1,4 +1,4 @@
-# Plug-and-play: a weak Point-PN (its epoch-5 checkpoint of the 20-epoch run) + Point-NN memory.
+# Plug-and-play: a weak Point-PN (its epoch-10 checkpoint of the 20-epoch run) + Point-NN memory.
 # tools/train.py builds the Point-NN memory (classifier frozen); tools/test.py evaluates.
 _base_ = ['./point-nn_membank_primitives-synthetic.py']
 
@@ -15,7 +15,7 @@ model = dict(
         # --cfg-options model.classifier.init_cfg.checkpoint=PATH
         init_cfg=dict(type='Pretrained',
                       checkpoint='work_dirs/point-pn_1xb32-cosine-20e_primitives-synthetic/'
-                                 'epoch_5.pth')),
+                                 'epoch_10.pth')),
     point_nn=dict(type='PointNNClassifier',
                   backbone=dict(type='PointNNEncoder', input_points=256, k_neighbors=16),
                   head=dict(type='MemoryBankHead', num_classes=8, gamma=300.0)),

@@ -172,3 +172,24 @@ def test_odd_frame_size(tmp_path, frames):
     odd = np.ascontiguousarray(frames[:3, :23, :31])
     with open_video(write_video(str(tmp_path / 'odd.mp4'), odd)) as r:
         assert r.get_frames([2]).shape == (1, 23, 31, 3)
+
+
+def test_corrupt_after_header_fails_at_decode_with_a_clear_error(tmp_path, frames):
+    import av
+    path = str(tmp_path / 'faststart.mp4')
+    with av.open(path, 'w', options={'movflags': 'faststart'}) as c:  # index before the data
+        s = c.add_stream(available_video_codecs()[0], rate=8)
+        s.width, s.height = 32, 24
+        s.pix_fmt = 'rgb24' if s.name == 'libx264rgb' else 'yuv420p'
+        for f in np.concatenate([frames] * 3):
+            for p in s.encode(av.VideoFrame.from_ndarray(f, format='rgb24')):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    data = open(path, 'rb').read()
+    trunc = tmp_path / 'cut.mp4'
+    trunc.write_bytes(data[: len(data) // 2])
+    r = open_video(str(trunc))  # the header still parses: 36 frames announced
+    assert len(r) == 36
+    with pytest.raises(VideoReadError, match='cut.mp4.*decode'):
+        r.get_frames(range(36))

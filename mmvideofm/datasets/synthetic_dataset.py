@@ -60,9 +60,13 @@ class SyntheticVideoDataset(BaseDataset):
     def load_data_list(self) -> list[dict]:
         return [dict(index=i) for i in range(self.num_samples)]
 
+    def get_clip(self, idx: int):
+        """The full :class:`Clip` (frames + ground truth) of sample ``idx``."""
+        return self.world.sample(int(super().get_data_info(idx)['index']), self.task)
+
     def get_data_info(self, idx: int) -> dict:
-        index = int(super().get_data_info(idx)['index'])
-        clip = self.world.sample(index, self.task)
+        clip = self.get_clip(idx)
+        index = int(clip.meta['index'])
         T, H, W = clip.frames.shape[:3]
         name = f'synthetic/{self.split}/{self.task}/{index:06d}'
         return dict(

@@ -28,7 +28,7 @@ from ..video_io import available_video_codecs, write_frames, write_video
 from .tasks import TASKS
 from .world import SyntheticWorld, WorldConfig
 
-__all__ = ['export_split', 'export_dataset', 'clip_record']
+__all__ = ['export_split', 'export_dataset', 'clip_record', 'read_ground_truth']
 
 _CHUNK = 64
 
@@ -138,3 +138,13 @@ def export_dataset(out: str, task: str = 'direction', num_train: int = 1000, num
     with open(osp.join(out, 'meta.json'), 'w') as f:
         json.dump(meta, f, indent=1)
     return meta
+
+
+def read_ground_truth(out: str, split: str) -> dict[str, Any]:
+    """Load ``{out}/{split}.json``: ``task``, ``classes``, ``config``, ``clips`` (records)."""
+    path = osp.join(out, f'{split}.json')
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'no ground truth {path!r}; run tools/data/make_synthetic.py '
+                                f'--out {out}')
+    with open(path) as f:
+        return json.load(f)

@@ -43,6 +43,7 @@ def test_synthetic_dataset_through_mmaction_pipeline():
             2, 'direction').labels['direction']
     out = ds[2]
     assert out['inputs'].shape == (1, 3, 8, 16, 16)
+    assert ds.get_clip(2).labels['direction'] == int(out['data_samples'].gt_label)
     clip = SyntheticWorld(WorldConfig(num_frames=8, size=24), seed=0, split='val').sample(
         2, 'direction')
     assert int(out['data_samples'].gt_label) == clip.labels['direction']

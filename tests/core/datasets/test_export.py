@@ -6,7 +6,7 @@ import pytest
 from mmengine.registry import init_default_scope
 
 from mmvideofm.datasets.synthetic import TASKS, SyntheticWorld, WorldConfig
-from mmvideofm.datasets.synthetic.export import export_dataset
+from mmvideofm.datasets.synthetic.export import export_dataset, read_ground_truth
 from mmvideofm.datasets.video_io import available_video_codecs, open_video
 from mmvideofm.registry import DATASETS
 
@@ -18,12 +18,14 @@ def test_export_mp4_roundtrip(tmp_path):
     meta = export_dataset(out, task='direction', num_train=6, num_val=3, num_test=2, config=CFG,
                           seed=3, progress=False)
     assert meta['classes'] == TASKS['direction'].classes
+    with pytest.raises(FileNotFoundError, match='make_synthetic'):
+        read_ground_truth(out, 'extra')
     assert open(osp.join(out, 'classes.txt')).read().split() == TASKS['direction'].classes
     lossless = available_video_codecs()[0] == 'libx264rgb'
     for split, n in dict(train=6, val=3, test=2).items():
         lines = open(osp.join(out, f'{split}.txt')).read().splitlines()
         assert len(lines) == n
-        gt = json.load(open(osp.join(out, f'{split}.json')))
+        gt = read_ground_truth(out, split)
         assert gt['task'] == 'direction' and len(gt['clips']) == n
         world = SyntheticWorld(CFG, seed=3, split=split)
         for i, line in enumerate(lines):

@@ -45,6 +45,17 @@ def check_points(xyz: Tensor, name: str = 'xyz') -> None:
                          f'{bad.nonzero().flatten().tolist()}')
 
 
+def _max_over_k_(w: Tensor) -> Tensor:
+    """``w.amax(1)`` by in-place pairwise halving (faster on CPU); overwrites ``w``."""
+    k = w.shape[1]
+    while k > 1:
+        h = k // 2
+        head = w[:, :h]
+        torch.maximum(head, w[:, k - h:k], out=head)  # odd k: the middle row stays
+        k -= h
+    return w[:, 0]
+
+
 @MODELS.register_module()
 class PointNNEncoder(BaseModule):
     """Non-parametric Point-NN encoder.
@@ -124,8 +135,8 @@ class PointNNEncoder(BaseModule):
             # w = (cat[dx, lc_x] + PE) * PE, pooled over K by max + mean
             w1 = dx.add_(pe1).mul_(pe1)
             w2 = (lcx[sl] + pe2).mul_(pe2)
-            pooled[sl, :C] = w1.amax(1) + w1.mean(1)
-            pooled[sl, C:] = w2.amax(1) + w2.mean(1)
+            pooled[sl, :C] = w1.mean(1).add_(_max_over_k_(w1))
+            pooled[sl, C:] = w2.mean(1).add_(_max_over_k_(w2))
         pooled = F.gelu(pooled * self.bn_scale)
         return pooled.view(B, G, out_dim)
 

@@ -36,10 +36,10 @@ val_dataloader = dict(
                  **dataset))
 test_dataloader = val_dataloader
 
-max_epochs = 4
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
+max_epochs = 15
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=5)
 optim_wrapper = dict(type='OptimWrapper', _delete_=True,
-                     optimizer=dict(type='AdamW', lr=5e-4, weight_decay=0.02))
+                     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.02))
 param_scheduler = [dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5,
                         by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True)]
 default_hooks = dict(logger=dict(interval=10),

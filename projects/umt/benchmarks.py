@@ -176,19 +176,58 @@ def complexity(argv: list[str]) -> dict:
                 gflops_per_view=round(macs, 1))
 
 
+def build_official_vit(official_root: str, arch: str, frames: int, img_size: int,
+                       num_classes: int = 400):
+    """The official UMT fine-tune ``VisionTransformer`` (timing / parity only; imported from a
+    checkout kept outside this repository, never vendored)."""
+    import importlib.util
+    import os
+    import sys
+    from functools import partial
+
+    from torch import nn
+
+    from mmvideofm.models.backbones import VideoViT
+    path = os.path.join(official_root, 'single_modality', 'models', 'modeling_finetune.py')
+    if not os.path.isfile(path):
+        path = os.path.join(official_root, 'models', 'modeling_finetune.py')
+    spec = importlib.util.spec_from_file_location('_official_umt_finetune', path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    cfg = VideoViT.arch_zoo[arch]
+    return mod.VisionTransformer(
+        img_size=img_size, patch_size=cfg['patch_size'], embed_dim=cfg['embed_dim'],
+        depth=cfg['depth'], num_heads=cfg['num_heads'], mlp_ratio=cfg['mlp_ratio'],
+        qkv_bias=True, norm_layer=partial(nn.LayerNorm, eps=1e-6), all_frames=frames,
+        tubelet_size=1, num_classes=num_classes, use_mean_pooling=True)
+
+
 @register_benchmark('umt/forward')
 def forward(argv: list[str]) -> dict:
     """fp32 inference clips/s of UMTViT (+ head) for a size preset."""
-    args = _args('umt/forward', argv)
+    args = _args('umt/forward', argv, extra=[('--official-root', str, None)])
     a, backbone_arch = _arch(args.arch)
     torch.manual_seed(0)
     model = MODELS.build(dict(type='UMTViT', arch=backbone_arch, img_size=args.img_size,
                               num_frames=args.frames, num_classes=400)).to(args.device).eval()
     video = torch.randn(args.batch_size, 3, args.frames, args.img_size, args.img_size,
                         device=args.device)
+    result = dict(benchmark='umt/forward', arch=args.arch, frames=args.frames,
+                  img_size=args.img_size, batch_size=args.batch_size, device=args.device,
+                  threads=torch.get_num_threads())
+    fns = {'ours': lambda: model(video)}
+    if args.official_root:
+        official = build_official_vit(args.official_root, a, args.frames, args.img_size)
+        official.load_state_dict(model.state_dict(), strict=False)
+        official = official.to(args.device).eval()
+        fns['official'] = lambda: official(video)
+        with torch.no_grad():
+            result['max_abs_diff'] = float((model(video) - official(video)).abs().max())
     with torch.no_grad():
-        sec = _median_times({'ours': lambda: model(video)}, args.iters, args.warmup,
-                            args.device)['ours']
-    return dict(benchmark='umt/forward', arch=args.arch, frames=args.frames,
-                img_size=args.img_size, batch_size=args.batch_size, device=args.device,
-                threads=torch.get_num_threads(), clips_per_s=round(args.batch_size / sec, 3))
+        sec = _median_times(fns, args.iters, args.warmup, args.device)
+    for name, t in sec.items():
+        result[f'{name}_clips_per_s'] = round(args.batch_size / t, 3)
+    if 'official' in sec:
+        result['ratio_ours_over_official'] = round(sec['official'] / sec['ours'], 3)
+    return result

@@ -89,3 +89,32 @@ def test_cli_converts_wrapped_file(tmp_path):
                     str(src), str(dst)], check=True, cwd=REPO, env=env, capture_output=True)
     out = torch.load(dst, weights_only=True)['state_dict']
     load_state_dict_checked(_recognizer(), out, strict=True)
+
+
+def test_config_points_at_official_file(tmp_path):
+    """``init_cfg=dict(type='UMTPretrained', checkpoint=<official file>)`` on the backbone."""
+    io = torch.load(osp.join(DATA, 'umt_ft_f8_s32__io.pt'), weights_only=True)
+    path = tmp_path / 'b16_ft.pth'
+    torch.save({'model': _ft_sd()}, path)  # official wrapper, official keys
+    model = MODELS.build(dict(
+        type='Recognizer3D',
+        backbone=dict(type='UMTViT', patch_size=16, img_size=32, embed_dim=64, depth=2,
+                      num_heads=4, num_frames=8,
+                      init_cfg=dict(type='UMTPretrained', checkpoint=str(path))),
+        cls_head=dict(type='TimeSformerHead', num_classes=5, in_channels=64)))
+    model.init_weights()
+    model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(model.backbone(io['video']), io['features'], atol=1e-5,
+                                   rtol=1e-5)
+    # a teacher from a stage-1 teacher file
+    teacher = MODELS.build(dict(
+        type='CLIPVisual', arch=None, input_resolution=80, patch_size=16, width=32, layers=3,
+        heads=4, output_dim=40, return_layers=2,
+        init_cfg=dict(type='UMTPretrained',
+                      checkpoint=osp.join(DATA, 'umt_pt_f4_s80_teacher__state_dict.pt'))))
+    teacher.init_weights()
+    tio = torch.load(osp.join(DATA, 'umt_pt_f4_s80_teacher__io.pt'), weights_only=True)
+    video = torch.load(osp.join(DATA, 'umt_pt_f4_s80__io.pt'), weights_only=True)['video']
+    with torch.no_grad():
+        torch.testing.assert_close(teacher(video)[0], tio['norm_clip'], atol=1e-5, rtol=1e-5)

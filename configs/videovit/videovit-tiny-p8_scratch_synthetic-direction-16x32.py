@@ -38,7 +38,9 @@ data_root = 'data/synthetic/direction'
 
 train_pipeline = [
     dict(type='VideoInit'),
-    dict(type='SampleFrames', clip_len=num_frames, frame_interval=1, num_clips=1),
+    # short videos repeat their last frame (set short_video='error' to reject them)
+    dict(type='VideoSampleFrames', clip_len=num_frames, frame_interval=1, num_clips=1,
+         short_video='repeat_last'),
     dict(type='VideoDecode'),
     dict(type='Flip', flip_ratio=0.0),
     dict(type='FormatShape', input_format='NCTHW'),
@@ -46,8 +48,8 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='VideoInit'),
-    dict(type='SampleFrames', clip_len=num_frames, frame_interval=1, num_clips=1,
-         test_mode=True),
+    dict(type='VideoSampleFrames', clip_len=num_frames, frame_interval=1, num_clips=1,
+         short_video='repeat_last', test_mode=True),
     dict(type='VideoDecode'),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
@@ -95,4 +97,5 @@ param_scheduler = [
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=2, max_keep_ckpts=2, save_best='acc/top1', rule='greater'))
+custom_hooks = [dict(type='TrainingCurveHook'), dict(type='BadSampleReportHook')]
 auto_scale_lr = dict(enable=False, base_batch_size=32)

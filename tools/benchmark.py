@@ -49,10 +49,10 @@ def bench_model(argv):
         torch.set_num_threads(args.threads)
 
     from mmaction.structures import ActionDataSample
+    from mmengine.registry import init_default_scope
 
     from mmvideofm.engine.runner_utils import load_config
     from mmvideofm.registry import MODELS
-    from mmengine.registry import init_default_scope
     cfg = load_config(args.config)
     init_default_scope(cfg.get('default_scope', 'mmvideofm'))
     model = MODELS.build(cfg.model).to(args.device)

@@ -11,7 +11,7 @@ import os.path as osp
 
 from mmengine.runner import Runner
 
-from mmvideofm.engine.runner_utils import DictAction, load_config
+from mmvideofm.engine.runner_utils import DictAction, load_config, verify_checkpoint_keys
 
 
 def parse_args(argv=None):
@@ -25,6 +25,8 @@ def parse_args(argv=None):
     parser.add_argument('--amp', action='store_true', help='test with autocast')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings')
+    parser.add_argument('--no-strict', action='store_true',
+                        help='evaluate even if checkpoint keys do not match the model')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -59,6 +61,8 @@ def main(argv=None):
             cfg.test_evaluator, (list, tuple)) else [cfg.test_evaluator]
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.dump))
     runner = Runner.from_cfg(cfg)
+    if checkpoint is not None and not args.no_strict:
+        verify_checkpoint_keys(runner.model, checkpoint)
     metrics = runner.test()
     print('final metrics: ' + ', '.join(f'{k}: {v:.4f}' if isinstance(v, float) else f'{k}: {v}'
                                         for k, v in metrics.items()))

@@ -53,3 +53,26 @@ def load_config(path: str, cfg_options: dict | None = None, work_dir: str | None
                                              'find_unused_parameters', False))
     os.environ.setdefault('OMP_NUM_THREADS', '2')
     return cfg
+
+
+def verify_checkpoint_keys(model, checkpoint: str, converter_hint: str | None = None) -> None:
+    """Fail before evaluation if a checkpoint's keys do not fit the model.
+
+    mmengine loads ``load_from`` with ``strict=False`` and only logs mismatches, so an
+    unconverted official file would be evaluated with random weights. This raises
+    :class:`StateDictMismatchError` listing missing/unexpected keys and the converter.
+    """
+    from mmvideofm.checkpoint import load_checkpoint_file, unwrap_state_dict
+    from mmvideofm.checkpoint.convert import StateDictMismatchError, load_state_dict_checked
+
+    model = getattr(model, 'module', model)
+    state_dict = unwrap_state_dict(load_checkpoint_file(checkpoint))
+    own = model.state_dict()
+    missing = [k for k in own if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in own]
+    mis_shaped = [k for k in state_dict if k in own and own[k].shape != state_dict[k].shape]
+    if missing or unexpected or mis_shaped:
+        try:  # raises on a mismatch before touching any weight
+            load_state_dict_checked(model, state_dict, strict=True, converter_hint=converter_hint)
+        except StateDictMismatchError as err:
+            raise StateDictMismatchError(f'{checkpoint}: {err}') from None

@@ -111,3 +111,13 @@ def test_ddp_two_processes_agree(tmp_path):
         torch.testing.assert_close(w0[key], w1[key], rtol=0, atol=1e-6, msg=key)
     # each rank saw different samples: equal weights mean the gradients were all-reduced
     assert 'distributed' in out.stdout + out.stderr or 'world_size: 2' in out.stdout + out.stderr
+
+
+def test_test_tool_rejects_mismatched_checkpoint(tmp_path):
+    from mmvideofm.checkpoint.convert import StateDictMismatchError
+    cfg = tiny_video_config(tmp_path / 'run')
+    official = tmp_path / 'official.pth'
+    torch.save({'model': {'blocks.0.attn.qkv.weight': torch.zeros(96, 32)}}, official)
+    with pytest.raises(StateDictMismatchError, match=r'(?s)missing keys.*unexpected keys.*'
+                                                     r'blocks.0.attn.qkv.weight.*convert_checkpoint'):
+        test_tool.main([cfg, str(official)])

@@ -28,7 +28,7 @@ from torch import Tensor
 from mmvideofm.ops import furthest_point_sample, gather_points, knn, square_distance
 from mmvideofm.registry import MODELS
 
-from .pos_embed import pos_embed, pose_frequencies
+from .pos_embed import _sin_cos, pos_embed, pose_frequencies
 
 __all__ = ['PointNNEncoder', 'PointNNSegDecoder', 'check_points']
 
@@ -124,21 +124,54 @@ class PointNNEncoder(BaseModule):
         dim_embed = pose_frequencies(out_dim, 3, self.alpha, x.device)
         pooled = x.new_empty(B * G, out_dim)
         step = max(1, self.chunk_elems // (K * out_dim))
-        for g0 in range(0, B * G, step):
-            sl = slice(g0, g0 + step)
-            dx = x_flat.index_select(0, flat[sl].reshape(-1)).view(-1, K, C)
-            dx -= lcx[sl]
-            dx /= denom_x
-            pe = pos_embed(dxyz[sl] / denom_xyz, out_dim, self.alpha, self.beta,
-                           'interleaved', dim_embed)  # (g, K, out_dim)
-            pe1, pe2 = pe[..., :C], pe[..., C:]
-            # w = (cat[dx, lc_x] + PE) * PE, pooled over K by max + mean
-            w1 = dx.add_(pe1).mul_(pe1)
-            w2 = (lcx[sl] + pe2).mul_(pe2)
-            pooled[sl, :C] = w1.mean(1).add_(_max_over_k_(w1))
-            pooled[sl, C:] = w2.mean(1).add_(_max_over_k_(w2))
+        # embed_dim = 6m gives F = out_dim // 6 = m * 2**stage: always even here
+        self._pool_blocked(x_flat, lc_x.reshape(B * G, C), flat, dxyz, denom_x, denom_xyz,
+                           dim_embed, pooled, step)
         pooled = F.gelu(pooled * self.bn_scale)
         return pooled.view(B, G, out_dim)
+
+    def _pool_blocked(self, x_flat: Tensor, lcx: Tensor, flat: Tensor, dxyz: Tensor,
+                      denom_x: Tensor, denom_xyz: Tensor, dim_embed: Tensor, pooled: Tensor,
+                      step: int) -> None:
+        """The same ``(cat[dx, lc_x] + PE) * PE`` pooling, computed with all sines, then
+        all cosines, each written contiguously (blocked position ``j' = s*3F + c*F + f``),
+        and permuted back to the official interleaved order ``c*2F + 2f + s`` at the end.
+
+        With ``C = 3F`` and F even, the official channel behind blocked position ``j'`` is
+        a ``dx`` channel on ``[0, 1.5F)`` of each half and an ``lc_x`` channel on the rest.
+        """
+        K, C = flat.shape[1], x_flat.shape[1]
+        out_dim, Fq = 2 * C, C // 3
+        j = torch.arange(out_dim)
+        sc, c, f = j // C, (j % C) // Fq, j % Fq
+        perm = (c * 2 * Fq + 2 * f + sc).to(x_flat.device)  # blocked -> official channel
+        h = Fq + Fq // 2  # dx channels per half
+        src_dx = torch.cat([perm[:h], perm[C:C + h]])
+        src_lc = torch.cat([perm[h:C], perm[C + h:]]) - C
+        x_dx = x_flat.index_select(1, src_dx)  # (BN, C) permuted columns
+        lc_dx = lcx.index_select(1, src_dx).unsqueeze(1)  # (BG, 1, C)
+        lc_lc = lcx.index_select(1, src_lc).unsqueeze(1)
+        inv = torch.empty_like(perm)
+        inv[perm] = torch.arange(out_dim, device=perm.device)
+        for g0 in range(0, flat.shape[0], step):
+            sl = slice(g0, g0 + step)
+            dx = x_dx.index_select(0, flat[sl].reshape(-1)).view(-1, K, C)
+            dx -= lc_dx[sl]
+            dx /= denom_x
+            arg = torch.div(self.beta * (dxyz[sl] / denom_xyz).unsqueeze(-1), dim_embed)
+            g = arg.shape[0]
+            out = []
+            trig = (arg.new_empty(g, K, C), arg.new_empty(g, K, C))  # (sin, cos)
+            _sin_cos(arg.view(g, K, C), *trig)
+            for half, pe in enumerate(trig):
+                w = torch.empty_like(pe)
+                torch.add(dx[..., half * h:(half + 1) * h],
+                          pe[..., :h], out=w[..., :h])
+                torch.add(lc_lc[sl, :, half * (C - h):(half + 1) * (C - h)], pe[..., h:],
+                          out=w[..., h:])
+                w.mul_(pe)
+                out.append(w.mean(1).add_(_max_over_k_(w)))
+            pooled[sl] = torch.cat(out, 1).index_select(1, inv)
 
     @staticmethod
     def _neighbour_std(x_flat: Tensor, lcx: Tensor, flat: Tensor) -> Tensor:

@@ -53,7 +53,7 @@ def _timed(fn, iters: int, warmup: int, device: str) -> float:
         fn()
     if device.startswith('cuda'):
         torch.cuda.synchronize()
-    return (time.perf_counter() - start) / iters
+    return (time.perf_counter() - start) / max(iters, 1)
 
 
 def _common_args(parser: argparse.ArgumentParser) -> None:

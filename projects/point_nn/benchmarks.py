@@ -86,7 +86,9 @@ def benchmark_features(argv: list[str]) -> dict:
     p.add_argument('--batches', type=int, default=3, help='batches actually timed')
     p.add_argument('--batch-size', type=int, default=16)
     p.add_argument('--points', type=int, default=1024)
-    p.add_argument('--threads', type=int, default=None, help='torch threads (default: keep)')
+    p.add_argument('--threads', type=int, default=1,
+                   help='torch threads (default 1: on a shared 2-core machine a second '
+                        'OpenMP thread stalls on the busy core; 0 keeps torch\'s setting)')
     p.add_argument('--baseline-batches', type=int, default=1)
     p.add_argument('--seed', type=int, default=0)
     args = p.parse_args(argv)

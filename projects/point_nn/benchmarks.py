@@ -86,6 +86,7 @@ def benchmark_features(argv: list[str]) -> dict:
     p.add_argument('--batches', type=int, default=3, help='batches actually timed')
     p.add_argument('--batch-size', type=int, default=16)
     p.add_argument('--points', type=int, default=1024)
+    p.add_argument('--k', type=int, default=90, help='kNN size (the run script: 90)')
     p.add_argument('--threads', type=int, default=1,
                    help='torch threads (default 1: on a shared 2-core machine a second '
                         'OpenMP thread stalls on the busy core; 0 keeps torch\'s setting)')
@@ -96,7 +97,7 @@ def benchmark_features(argv: list[str]) -> dict:
         torch.set_num_threads(args.threads)
     bs = args.batch_size
     xyz = _clouds(bs * max(args.batches, args.baseline_batches), args.points, args.seed)
-    enc = PointNNEncoder(input_points=args.points).eval()
+    enc = PointNNEncoder(input_points=args.points, k_neighbors=args.k).eval()
     with torch.no_grad():
         enc(xyz[:2])  # warm-up
         ours = _time(enc, xyz, args.batches, bs)
@@ -113,7 +114,7 @@ def benchmark_features(argv: list[str]) -> dict:
                method=('median of timed batches x (full batches + last/bs); '
                        'extrapolated from a subset, data loading excluded'))
     if args.baseline_batches > 0:
-        base = _time(naive_point_nn_features, xyz, args.baseline_batches, bs)
+        base = _time(lambda b: naive_point_nn_features(b, k=args.k), xyz, args.baseline_batches, bs)
         out.update(naive_seconds_per_batch=base,
                    speedup_vs_naive_same_load=min(base) / per_batch)
     return out

@@ -23,11 +23,11 @@ val_dataloader = dict(dataset=dict(_delete_=True, type='ScanObjectNNH5Dataset',
                                    data_root=data_root, variant='pb_t50_rs', split='test',
                                    pipeline=test_pipeline, test_mode=True))
 test_dataloader = val_dataloader
-max_epochs = 250
+max_epochs = 300
 train_cfg = dict(max_epochs=max_epochs)
-optim_wrapper = dict(_delete_=True, optimizer=dict(type='AdamW', lr=0.002, weight_decay=0.01),
+optim_wrapper = dict(_delete_=True, optimizer=dict(type='AdamW', lr=0.002, eps=1e-4, weight_decay=0.01),
                      clip_grad=dict(max_norm=10))
 # timm cosine to 1e-4 at epoch 200, then flat
 param_scheduler = [dict(type='CosineAnnealingLR', T_max=200, eta_min=1e-4, by_epoch=True,
                         begin=0, end=200)]
-randomness = dict(seed=0)
+randomness = dict(seed=7240)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import torch
+from mmengine.dist import all_gather_object, get_world_size
 from mmengine.optim import OptimWrapper
 from mmengine.optim.optimizer import DefaultOptimWrapperConstructor
 from mmengine.runner.base_loop import BaseLoop
@@ -65,6 +66,8 @@ class MemoryBankBuildLoop(BaseLoop):
                 self._iter += 1
                 if (idx + 1) % 20 == 0 or idx + 1 == len(self.dataloader):
                     runner.logger.info(f'memory bank: batch {idx + 1}/{len(self.dataloader)}')
+        if get_world_size() > 1:  # every rank saw a shard: build the bank from all of them
+            records = [r for part in all_gather_object(records) for r in part]
         model.set_memory(records)
         runner.logger.info(f'memory bank built in {time.time() - start:.1f} s')
         if self.select_gamma:

@@ -132,3 +132,26 @@ def test_features_benchmark_is_registered_and_runs():
                                             '128', '--k', '8', '--num-clouds', '5'])
     assert out['batches_timed'] == 1 and out['speedup_vs_official_anchor'] is None
     assert out['extrapolated_total_seconds'] > 0 and 'naive_seconds_per_batch' in out
+
+
+def test_leave_one_out_gamma_matches_brute_force():
+    model = MODELS.build(dict(type='PointNNClassifier',
+                              backbone=dict(type='PointNNEncoder', input_points=64, k_neighbors=4),
+                              head=dict(type='MemoryBankHead')))
+    gen = torch.Generator().manual_seed(0)
+    feats, labels = torch.randn(11, 6, generator=gen), torch.randint(0, 3, (11,), generator=gen)
+    model.head.build_memory(feats, labels)
+    gammas = (1.0, 5.0, 50.0)
+    acc, gamma = model.select_gamma_on_train(gammas=gammas, chunk=4)
+    f = feats / feats.norm(dim=1, keepdim=True)
+    accs = []
+    for g in gammas:  # brute force: each sample voted on by the others only
+        hits = 0
+        for i in range(11):
+            others = [j for j in range(11) if j != i]
+            w = (-g * (1 - f[others] @ f[i])).exp()
+            votes = torch.zeros(3).index_add_(0, labels[others], w)
+            hits += int(votes.argmax() == labels[i])
+        accs.append(100.0 * hits / 11)
+    best = max(range(3), key=lambda i: (accs[i], -i))
+    assert acc == pytest.approx(accs[best]) and gamma == gammas[best]

@@ -123,3 +123,21 @@ def test_convert_tool_and_pretrained_init(tmp_path):
     ref = _ft_sd()
     assert torch.equal(backbone.blocks[1].attn.q_bias, ref['blocks.1.attn.q_bias'])
     assert torch.equal(backbone.fc_norm.weight, ref['fc_norm.weight'])
+
+
+def test_learnable_pos_embed_of_another_grid_is_resampled_on_load():
+    """A checkpoint whose table was learned for 16 frames x 32 px loads into an 8-frame
+    64 px model: the table is resampled (logged) instead of failing on the shape."""
+    from mmvideofm.models.backbones import VideoViT
+    sd = _ft_sd()
+    sd['pos_embed'] = torch.randn(1, 8 * 2 * 2, 48)  # grid (8, 2, 2)
+    out = convert_videomaev2(sd, target='backbone')
+    assert out['pos_embed'].shape == (1, 32, 48)
+    model = VideoViT(img_size=64, patch_size=16, embed_dim=48, depth=2, num_heads=4,
+                     num_frames=8, num_classes=5, use_learnable_pos_emb=True)
+    model.load_state_dict(out, strict=True)
+    assert model.pos_embed.shape == (1, 4 * 4 * 4, 48)
+    with pytest.raises(ValueError, match='Cannot infer the token grid'):
+        VideoViT(img_size=64, patch_size=16, embed_dim=48, depth=2, num_heads=4, num_frames=8,
+                 num_classes=5, use_learnable_pos_emb=True).load_state_dict(
+                     dict(out, pos_embed=torch.randn(1, 7, 48)))

@@ -91,3 +91,16 @@ def test_getattr_only_allowed_for_history_buffer(tmp_path):
     torch.save({'x': SneakyGetattr()}, path)
     with pytest.raises(UnsafeCheckpointError, match='not allowed'):
         load_checkpoint_file(path)
+
+
+def test_mmengine_message_hub_loads_in_a_fresh_process(tmp_path):
+    """HistoryBuffer's statistics table is empty until one is built; loading must not care."""
+    import subprocess
+    import sys
+    path = tmp_path / 'hub.pth'
+    torch.save({'message_hub': {'log_scalars': {'loss': HistoryBuffer([1.0], [1])}}}, path)
+    code = ('import mmvideofm; from mmvideofm.checkpoint import load_checkpoint_file; '
+            f'print(type(load_checkpoint_file({str(path)!r})["message_hub"]["log_scalars"]["loss"]).__name__)')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith('HistoryBuffer')

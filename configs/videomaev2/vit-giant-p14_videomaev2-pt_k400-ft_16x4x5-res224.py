@@ -5,7 +5,8 @@ _base_ = ['./vit-giant-p14_videomaev2-pt-k710-ft_k400-ft_16x4x5-res224.py']
 
 pretrained = 'checkpoints/vit_g_hybrid_pt_1200e.pth'
 model = dict(backbone=dict(
-    drop_path_rate=0.2, init_cfg=dict(type='VideoMAEv2Pretrained', checkpoint=pretrained)))
+    drop_path_rate=0.2,
+    init_cfg=dict(_delete_=True, type='VideoMAEv2Pretrained', checkpoint=pretrained)))
 load_from = None
 
 gpus = 64

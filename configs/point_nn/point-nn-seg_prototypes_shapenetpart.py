@@ -15,7 +15,7 @@ model = dict(
 data_root = 'data/shapenetcore_partanno_segmentation_benchmark_v0_normal'
 # PartNormalDataset(npoints=1024, normalize=False): resample with replacement
 pipeline = [dict(type='LoadPointsFromFile'),
-            dict(type='PointSample', num_points=1024, mode='random', on_fewer='resample'),
+            dict(type='PointSample', num_points=1024, mode='random', replace=True),
             dict(type='PackPointCloudInputs')]
 train_dataloader = dict(
     batch_size=1, num_workers=2, sampler=dict(type='DefaultSampler', shuffle=False),

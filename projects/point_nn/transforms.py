@@ -102,18 +102,24 @@ class PointSample(BaseTransform):
         num_points: points to keep.
         mode: ``'first'`` (official ModelNet40/ScanObjectNN loaders: the first N),
             ``'random'`` (without replacement) or ``'fps'`` (farthest point sampling).
-        on_fewer: policy for clouds with fewer points: ``'resample'`` (official
-            ShapeNetPart: draw with replacement) or ``'error'``.
+        on_fewer: policy for clouds with fewer points: ``'resample'`` (pad with
+            points drawn with replacement) or ``'error'``.
+        replace: with ``mode='random'``, draw with replacement even from larger clouds
+            (the official ShapeNetPart loader: ``np.random.choice(n, N, replace=True)``).
     """
 
-    def __init__(self, num_points: int, mode: str = 'first', on_fewer: str = 'resample') -> None:
+    def __init__(self, num_points: int, mode: str = 'first', on_fewer: str = 'resample',
+                 replace: bool = False) -> None:
         if mode not in ('first', 'random', 'fps'):
             raise ValueError(f"mode must be 'first', 'random' or 'fps', got {mode!r}")
         if on_fewer not in ('resample', 'error'):
             raise ValueError(f"on_fewer must be 'resample' or 'error', got {on_fewer!r}")
         self.num_points, self.mode, self.on_fewer = num_points, mode, on_fewer
+        self.replace = replace
 
     def _select(self, results: dict, n: int) -> np.ndarray:
+        if self.mode == 'random' and self.replace:
+            return np.random.choice(n, self.num_points, replace=True)
         if n < self.num_points:
             if self.on_fewer == 'error':
                 raise ValueError(f'{_name(results)}: {n} points, fewer than the '

@@ -142,6 +142,9 @@ def test_transforms():
     assert out['points'].shape == (64, 3) and np.array_equal(out['points'][:40], pts)
     with pytest.raises(ValueError, match='cloud#7: 40 points, fewer than the 64'):
         TRANSFORMS.build(dict(type='PointSample', num_points=64, on_fewer='error'))(dict(res))
+    out = TRANSFORMS.build(dict(type='PointSample', num_points=30, mode='random',
+                                replace=True))(dict(res))
+    assert out['points'].shape == (30, 3)
     out = TRANSFORMS.build(dict(type='AddPointHeight', gravity_dim=1))(dict(res))
     assert out['points'].shape == (40, 4) and out['points'][:, 3].min() == 0
     out = TRANSFORMS.build(dict(type='NormalizePointsToUnitSphere'))(out)

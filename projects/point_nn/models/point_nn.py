@@ -28,7 +28,7 @@ from torch import Tensor
 from mmvideofm.ops import furthest_point_sample, gather_points, knn, square_distance
 from mmvideofm.registry import MODELS
 
-from .pos_embed import _sin_cos, pos_embed, pose_frequencies
+from .pos_embed import pos_embed, pose_frequencies, sin_cos
 
 __all__ = ['PointNNEncoder', 'PointNNSegDecoder', 'check_points']
 
@@ -162,7 +162,7 @@ class PointNNEncoder(BaseModule):
             g = arg.shape[0]
             out = []
             trig = (arg.new_empty(g, K, C), arg.new_empty(g, K, C))  # (sin, cos)
-            _sin_cos(arg.view(g, K, C), *trig)
+            sin_cos(arg.view(g, K, C), *trig)
             for half, pe in enumerate(trig):
                 w = torch.empty_like(pe)
                 torch.add(dx[..., half * h:(half + 1) * h],

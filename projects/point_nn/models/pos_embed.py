@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-__all__ = ['pose_frequencies', 'pos_embed']
+__all__ = ['pose_frequencies', 'pos_embed', 'sin_cos']
 
 
 def pose_frequencies(out_dim: int, in_dim: int, alpha: float,
@@ -49,11 +49,11 @@ def pos_embed(x: torch.Tensor, out_dim: int, alpha: float, beta: float,
         raise ValueError(f"layout must be 'interleaved' or 'concat', got {layout!r}")
     shape = (*arg.shape, 2) if axis == -1 else (*arg.shape[:-1], 2, arg.shape[-1])
     out = arg.new_empty(shape)
-    _sin_cos(arg, out.select(axis, 0), out.select(axis, 1))
+    sin_cos(arg, out.select(axis, 0), out.select(axis, 1))
     return out.view(*x.shape[:-1], out_dim)
 
 
-def _sin_cos(arg: torch.Tensor, out_sin: torch.Tensor, out_cos: torch.Tensor) -> None:
+def sin_cos(arg: torch.Tensor, out_sin: torch.Tensor, out_cos: torch.Tensor) -> None:
     """Write sin/cos of ``arg`` into (possibly strided) outputs.
 
     On CPU without autograd numpy's SIMD float32 sin/cos are about 3x faster than

@@ -222,6 +222,11 @@ class PointNNEncoder(BaseModule):
         if xyz.shape[1] < 2 ** self.num_stages:
             raise ValueError(f'clouds of {xyz.shape[1]} points are too small for '
                              f'{self.num_stages} stages')
+        last = xyz.shape[1] // 2 ** (self.num_stages - 1)  # points entering the last stage
+        if self.k_neighbors > last:
+            raise ValueError(f'k_neighbors={self.k_neighbors} exceeds the {last} points left at '
+                             f'stage {self.num_stages} for clouds of {xyz.shape[1]} points; '
+                             f'use k_neighbors <= {last} or more points')
         if self.std_mode == 'sample' and xyz.shape[0] > 1:
             per = [self.forward_levels(xyz[b:b + 1]) for b in range(xyz.shape[0])]
             return ([torch.cat([p[0][lv] for p in per]) for lv in range(self.num_stages + 1)],

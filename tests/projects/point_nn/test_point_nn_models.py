@@ -35,6 +35,8 @@ def test_encoder_bad_inputs():
         enc(xyz)
     with pytest.raises(ValueError, match='too small'):
         enc(torch.randn(1, 8, 3))
+    with pytest.raises(ValueError, match='k_neighbors=90 exceeds the 64 points'):
+        PointNNEncoder()(torch.randn(1, 512, 3))
     with pytest.raises(ValueError, match='multiple of 6'):
         PointNNEncoder(embed_dim=70)
 

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import numpy as np
+from mmengine.hooks import Hook
 
-__all__ = ['render_point_cloud']
+from mmvideofm.registry import HOOKS
+
+__all__ = ['render_point_cloud', 'PointCloudVisualizationHook']
 
 
 def render_point_cloud(points, out_file: str, labels=None, title: str | None = None,
@@ -34,3 +37,36 @@ def render_point_cloud(points, out_file: str, labels=None, title: str | None = N
     fig.savefig(out_file, bbox_inches='tight')
     plt.close(fig)
     return out_file
+
+
+@HOOKS.register_module()
+class PointCloudVisualizationHook(Hook):
+    """Render the first ``max_samples`` test clouds with their predictions to PNG.
+
+    Segmentation samples are coloured by ``pred_part_label``; classification samples get
+    ``pred / gt`` in the title. Files go to ``<work_dir>/<out_dir>/``.
+    """
+
+    def __init__(self, max_samples: int = 8, out_dir: str = 'vis') -> None:
+        self.max_samples, self.out_dir = max_samples, out_dir
+        self._count = 0
+
+    def before_test(self, runner) -> None:
+        self._count = 0
+
+    def after_test_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        import os
+        inputs = (data_batch or {}).get('inputs', [])
+        for points, sample in zip(inputs, outputs or []):
+            if self._count >= self.max_samples:
+                return
+            labels, title = None, None
+            if 'pred_part_label' in sample:
+                labels = np.asarray(sample.pred_part_label)
+            elif 'pred_label' in sample:
+                gt = int(sample.gt_label) if 'gt_label' in sample else '?'
+                title = f'pred {int(sample.pred_label)} / gt {gt}'
+            path = os.path.join(runner.work_dir, self.out_dir, f'{self._count:04d}.png')
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            render_point_cloud(np.asarray(points)[:, :3], path, labels=labels, title=title, dpi=60)
+            self._count += 1

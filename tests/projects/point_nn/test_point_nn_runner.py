@@ -58,10 +58,12 @@ def test_point_nn_segmentation_runner(tmp_path):
     for loader, n in (('train_dataloader', 3), ('test_dataloader', 2)):
         cfg[loader].dataset.num_per_class = n
         cfg[loader].dataset.primitive_cfg = dict(num_points=128, noise=0.01)
+    cfg.custom_hooks = [dict(type='PointCloudVisualizationHook', max_samples=2)]
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics = runner.test()
     assert metrics['part_seg/instance_miou'] > 50.0
+    assert sorted(os.listdir(tmp_path / 'vis')) == ['0000.png', '0001.png']
 
 
 def test_point_pn_runner_one_epoch(tmp_path):

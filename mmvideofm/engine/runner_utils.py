@@ -70,7 +70,9 @@ def verify_checkpoint_keys(model, checkpoint: str, converter_hint: str | None = 
     own = model.state_dict()
     missing = [k for k in own if k not in state_dict]
     unexpected = [k for k in state_dict if k not in own]
-    mis_shaped = [k for k in state_dict if k in own and own[k].shape != state_dict[k].shape]
+    # an empty model tensor is a buffer the checkpoint fills (e.g. a memory bank)
+    mis_shaped = [k for k in state_dict if k in own and own[k].numel() > 0
+                  and own[k].shape != state_dict[k].shape]
     if missing or unexpected or mis_shaped:
         try:  # raises on a mismatch before touching any weight
             load_state_dict_checked(model, state_dict, strict=True, converter_hint=converter_hint)

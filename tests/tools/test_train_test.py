@@ -121,3 +121,18 @@ def test_test_tool_rejects_mismatched_checkpoint(tmp_path):
     with pytest.raises(StateDictMismatchError, match=r'(?s)missing keys.*unexpected keys.*'
                                                      r'blocks.0.attn.qkv.weight.*convert_checkpoint'):
         test_tool.main([cfg, str(official)])
+
+
+def test_verify_keys_accepts_empty_buffers_the_checkpoint_fills(tmp_path):
+    from mmvideofm.engine.runner_utils import verify_checkpoint_keys
+
+    class Bank(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer('memory', torch.empty(0))
+            self.fc = torch.nn.Linear(2, 2)
+
+    model = Bank()
+    path = tmp_path / 'bank.pth'
+    torch.save({'state_dict': {'memory': torch.ones(5, 3), **model.fc.state_dict(prefix='fc.')}}, path)
+    verify_checkpoint_keys(model, str(path))  # no error

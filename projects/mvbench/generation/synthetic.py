@@ -6,17 +6,16 @@ annotation for :class:`MCQGenerator`; the export writes the official layout
 (``json/<task>.json`` + ``video/<task folder>/<clip>.mp4``), so the harness that reads
 the real benchmark reads this one.
 
-Expressed task types: Action Sequence, Object Existence, Moving Direction, Action
-Localization, Scene Transition, Action Count, Moving Count, Moving Attribute, State
-Change. Not expressed: Object Shuffle (any position question is partly answerable from
-one frame in this world, which breaks the static-to-dynamic requirement) and Unexpected
-Action (the world has no notion of expectation); the other 9 need humans/NTU/TVQA-like
-content.
+Expressed task types: Action Sequence, Object Existence, Object Shuffle, Moving
+Direction, Action Localization, Scene Transition, Action Count, Moving Count, Moving
+Attribute, State Change. Not expressed: Unexpected Action (the world has no notion of
+expectation); the other 9 need humans/NTU/TVQA-like content.
 """
 import os
 import os.path as osp
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -31,7 +30,7 @@ from ..tasks import get_task
 from .mcq import MCQGenerator, MCQTaskSpec, write_mvbench_jsons
 
 __all__ = ['ADAPTERS', 'TASK_SPECS', 'make_annotations', 'export_tiny_mvbench',
-           'SyntheticColourMatcher']
+           'SyntheticColourMatcher', 'object_shuffle_world']
 
 DIRECTION_PHRASES = {
     'up': 'Upward', 'down': 'Downward', 'left': 'To the left', 'right': 'To the right',
@@ -44,6 +43,12 @@ OE_ANSWERS = ['An object enters', 'An object leaves', 'No object enters or leave
 AL_ANSWERS = ['At the beginning of the video', 'In the middle of the video',
               'At the end of the video', 'Throughout the entire video']
 COLOUR_NAMES = list(COLORS)
+# 3 x 3 grid cell (row, column) of an object's box centre -> answer phrase
+REGION_PHRASES = {
+    (0, 0): 'At the top left', (0, 1): 'At the top', (0, 2): 'At the top right',
+    (1, 0): 'On the left', (1, 1): 'In the center', (1, 2): 'On the right',
+    (2, 0): 'At the bottom left', (2, 1): 'At the bottom', (2, 2): 'At the bottom right',
+}
 
 # task -> MCQ spec (label_space None: each annotation brings its distractors)
 TASK_SPECS: dict[str, MCQTaskSpec] = {s.task: s for s in [
@@ -52,6 +57,10 @@ TASK_SPECS: dict[str, MCQTaskSpec] = {s.task: s for s in [
                 [f'The {s}' for s in SHAPES], 4),
     MCQTaskSpec('Object Existence', ['Does an object enter or leave the scene during the '
                                      'video?'], OE_ANSWERS, 3),
+    MCQTaskSpec('Object Shuffle', ['The {colour} {shape} changes its colour while the '
+                                   '{shapes} move. Where is it at the end of the video?',
+                                   'Where is the {shape} that was {colour} at the start of '
+                                   'the video when the video ends?'], None, 3),
     MCQTaskSpec('Moving Direction', ['In which direction is the moving object going?',
                                      'Which way does the object that moves travel?'],
                 list(DIRECTION_PHRASES.values()), 4),
@@ -119,6 +128,69 @@ def _object_existence(world, i, rng):
     ans = OE_ANSWERS[0] if 'appear' in kinds else OE_ANSWERS[1] if 'disappear' in kinds \
         else OE_ANSWERS[2]
     return clip.frames, dict(answer=ans)
+
+
+OS_WORLD = dict(max_objects=4)  # free clips, one shape per clip (set per item)
+OS_SCAN = 128  # clip indices tried per item (about 2% are usable)
+
+
+def _region(box: np.ndarray, size: int) -> tuple[int, int]:
+    """3 x 3 grid cell ``(row, col)`` of a ``(4,)`` xyxy box's centre."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return min(2, int(cy * 3 // size)), min(2, int(cx * 3 // size))
+
+
+def _shuffle_target(clip):
+    """``(target, finals)`` of a clip usable for Object Shuffle, else ``None``.
+
+    The target changes colour before the middle frame and then moves to another grid
+    cell, so no single frame shows both who it is (its first colour) and where it ends:
+    before the change it is elsewhere, from the change on its first colour is gone
+    (no other object ever has it). Every object on screen at the end is in its own
+    cell (the options), and at least two of them move, so the target is not "the one
+    that moves" either."""
+    T, size = len(clip.frames), clip.frames.shape[1]
+    finals = [o for o in clip.objects if o.visible[-1]]
+    if len(finals) < 3 or len({_region(o.boxes[-1], size) for o in finals}) < len(finals):
+        return None
+    if sum(o.direction not in (None, 'static') for o in finals) < 2:
+        return None
+    for e in clip.events:
+        if e.kind != 'color_change' or e.frame >= T // 2:
+            continue
+        o = clip.objects[e.objects[0]]
+        if not o.visible[0] or not o.visible[-1] or any(
+                o.colors[0] in x.colors for x in clip.objects if x is not o):
+            continue
+        end = _region(o.boxes[-1], size)
+        if all(_region(o.boxes[t], size) != end for t in range(e.frame)):
+            return o, finals
+    return None
+
+
+def object_shuffle_world(world: SyntheticWorld, shape: str) -> SyntheticWorld:
+    """The world Object Shuffle clips come from: ``world``'s frames, one ``shape`` (so
+    only the changing colour tells objects apart), up to 4 objects, its own seed."""
+    return SyntheticWorld(replace(world.config, shapes=(shape,), **OS_WORLD),
+                          seed=_item_seed(world.seed, 'Object Shuffle'), split=world.split)
+
+
+def _object_shuffle(world, i, rng):
+    shape = SHAPES[int(rng.integers(len(SHAPES)))]
+    w = object_shuffle_world(world, shape)
+    for j in range(i * OS_SCAN, (i + 1) * OS_SCAN):
+        clip = w.sample(j, None)
+        found = _shuffle_target(clip)
+        if found is None:
+            continue
+        o, finals = found
+        size = clip.frames.shape[1]
+        answer = REGION_PHRASES[_region(o.boxes[-1], size)]
+        others = [REGION_PHRASES[_region(x.boxes[-1], size)] for x in finals if x is not o]
+        plural = shape + ('es' if shape.endswith('s') else 's')
+        return clip.frames, dict(answer=answer, distractors=others, clip_index=j,
+                                 fields=dict(colour=o.colors[0], shape=shape, shapes=plural))
+    return None
 
 
 def _moving_direction(world, i, rng):
@@ -202,6 +274,7 @@ def _state_change(world, i, rng):
 ADAPTERS: dict[str, Callable] = {
     'Action Sequence': _action_sequence,
     'Object Existence': _object_existence,
+    'Object Shuffle': _object_shuffle,
     'Moving Direction': _moving_direction,
     'Action Localization': _action_localization,
     'Scene Transition': _scene_transition,

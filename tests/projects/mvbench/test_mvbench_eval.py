@@ -20,13 +20,14 @@ from projects.mvbench.metric import score_record
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 ORACLE_CFG = osp.join(REPO, 'configs/mvbench/mvbench_oracle_16x224_tiny-synthetic.py')
 NUM_PER_TASK = 12
+NUM_TASKS = 10  # task types the synthetic world expresses
 
 
 @pytest.fixture(scope='module')
 def tiny(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('mvb_tiny'))
     stats = export_tiny_mvbench(root, num_per_task=NUM_PER_TASK, seed=0)
-    assert stats['videos'] == 9 * NUM_PER_TASK
+    assert stats['videos'] == NUM_TASKS * NUM_PER_TASK
     return root
 
 
@@ -43,9 +44,9 @@ def _qa(answerer):
 
 def test_tiny_export_layout(tiny):
     ds = _ds(tiny)
-    assert len(ds) == 9 * NUM_PER_TASK
+    assert len(ds) == NUM_TASKS * NUM_PER_TASK
     assert sum(ds.metainfo['missing_videos'].values()) == 0
-    assert len(ds.metainfo['missing_tasks']) == 11  # the 11 task types not expressed
+    assert len(ds.metainfo['missing_tasks']) == 20 - NUM_TASKS  # not expressed
     info = next(ds.get_data_info(i) for i in range(len(ds))
                 if ds.get_data_info(i)['task'] == 'Action Sequence')
     assert info['bound'] == (0.0, 2.0)
@@ -122,9 +123,9 @@ def test_runner_test_loop_writes_leaderboard(tiny, tmp_path):
     assert metrics['mvbench/Avg'] == 100.0 and metrics['mvbench/strict/Avg'] == 100.0
     with open(tmp_path / 'out' / 'leaderboard.json') as f:
         board = json.load(f)
-    assert list(board)[-1] == 'Avg' and len(board) == 10 and board['Avg'] == 100.0
+    assert list(board)[-1] == 'Avg' and len(board) == NUM_TASKS + 1 and board['Avg'] == 100.0
     with open(tmp_path / 'out' / 'predictions.jsonl') as f:
-        assert len(f.readlines()) == 18
+        assert len(f.readlines()) == 2 * NUM_TASKS
 
 
 def test_sharded_equals_single_process(tiny, tmp_path):
@@ -136,7 +137,7 @@ def test_sharded_equals_single_process(tiny, tmp_path):
     evaluate_mvbench(qa, ds, work, rank=1, world_size=2, progress=False)
     n0 = len(open(osp.join(work, 'predictions', 'rank0.jsonl')).readlines())
     n1 = len(open(osp.join(work, 'predictions', 'rank1.jsonl')).readlines())
-    assert (n0, n1) == (14, 13)
+    assert (n0, n1) == (15, 15)
     merged = merge_predictions(ds, osp.join(work, 'predictions'), work)
     assert merged['leaderboard'] == full['leaderboard']
     assert osp.isfile(osp.join(work, 'leaderboard.json'))
@@ -163,17 +164,17 @@ def test_kill_and_resume(tiny, tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     done_before = len(read_predictions(osp.dirname(pred)))
-    assert 5 <= done_before < 36
+    assert 5 <= done_before < 4 * NUM_TASKS
     assert not osp.exists(osp.join(work, 'leaderboard.json'))
 
     out = subprocess.run(cmd + opts, env=env, cwd=REPO, capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     log = out.stdout + out.stderr
-    assert f'resuming, {done_before}/36' in log
+    assert f'resuming, {done_before}/{4 * NUM_TASKS}' in log
     assert 'MVBench[0]' in log  # the progress bar
     lines = [json.loads(x) for x in open(pred) if x.strip()]
-    assert len(lines) == len({r['qid'] for r in lines}) == 36  # no duplicates, none lost
+    assert len(lines) == len({r['qid'] for r in lines}) == 4 * NUM_TASKS  # none duplicated or lost
     with open(osp.join(work, 'leaderboard.json')) as f:
         board = json.load(f)
     ref = evaluate_mvbench(_qa(dict(type='MVBenchRandomChoice')), _ds(tiny, max_per_task=4),
@@ -197,7 +198,7 @@ def test_torchrun_two_processes(tiny, tmp_path):
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     shards = [len(open(osp.join(work, 'predictions', f'rank{r}.jsonl')).readlines())
               for r in (0, 1)]
-    assert shards == [14, 13]
+    assert shards == [15, 15]
     with open(osp.join(work, 'leaderboard.json')) as f:
         board = json.load(f)
     ref = evaluate_mvbench(_qa(dict(type='MVBenchRandomChoice')), _ds(tiny, max_per_task=3),

@@ -5,6 +5,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from mmvideofm.datasets.synthetic import COLORS, SyntheticWorld, WorldConfig
 from projects.mvbench.dataset import load_task_json
 from projects.mvbench.generation import (
     MCQGenerator,
@@ -12,7 +13,12 @@ from projects.mvbench.generation import (
     balanced_positions,
     write_mvbench_jsons,
 )
-from projects.mvbench.generation.synthetic import ADAPTERS, TASK_SPECS
+from projects.mvbench.generation.synthetic import (
+    ADAPTERS,
+    TASK_SPECS,
+    make_annotations,
+    object_shuffle_world,
+)
 
 LABELS = ['Upward', 'Downward', 'Leftward', 'Rightward', 'Up and left', 'Not moving']
 
@@ -110,5 +116,60 @@ def test_spec_validation():
 
 def test_synthetic_adapters_cover_the_issue_list():
     required = {'Moving Direction', 'Action Count', 'Moving Count', 'Action Sequence',
-                'Object Existence', 'State Change', 'Moving Attribute', 'Scene Transition'}
+                'Object Existence', 'State Change', 'Moving Attribute', 'Scene Transition',
+                'Object Shuffle'}
     assert required <= set(ADAPTERS) and set(ADAPTERS) == set(TASK_SPECS)
+
+
+def _cell(box, size):  # 3 x 3 grid cell of a box centre, written out independently
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    row = 'top' if cy < size / 3 else 'bottom' if cy >= 2 * size / 3 else 'middle'
+    col = 'left' if cx < size / 3 else 'right' if cx >= 2 * size / 3 else 'middle'
+    return row, col
+
+
+PHRASE = {('top', 'left'): 'At the top left', ('top', 'middle'): 'At the top',
+          ('top', 'right'): 'At the top right', ('middle', 'left'): 'On the left',
+          ('middle', 'middle'): 'In the center', ('middle', 'right'): 'On the right',
+          ('bottom', 'left'): 'At the bottom left', ('bottom', 'middle'): 'At the bottom',
+          ('bottom', 'right'): 'At the bottom right'}
+
+
+def _has_colour(frame, name, tol=40):
+    return bool(((np.abs(frame.astype(int) - COLORS[name]).max(-1)) < tol).any())
+
+
+def test_object_shuffle_answers_match_ground_truth_and_need_time():
+    world = SyntheticWorld(WorldConfig(num_frames=16, size=32), seed=0, split='test')
+    pairs = make_annotations(world, 'Object Shuffle', 6)
+    shapes = set()
+    for frames, ann in pairs:
+        shape, colour = ann['fields']['shape'], ann['fields']['colour']
+        clip = object_shuffle_world(world, shape).sample(ann['clip_index'])
+        np.testing.assert_array_equal(frames, clip.frames)
+        T, size = len(frames), frames.shape[1]
+        assert {o.shape for o in clip.objects} == {shape}  # only colour tells them apart
+        (target,) = [o for o in clip.objects if o.colors[0] == colour and o.visible[0]]
+        finals = [o for o in clip.objects if o.visible[-1]]
+        # the answer is where the target ends; the distractors where the others end
+        assert ann['answer'] == PHRASE[_cell(target.boxes[-1], size)]
+        assert sorted(ann['distractors']) == sorted(
+            PHRASE[_cell(o.boxes[-1], size)] for o in finals if o is not target)
+        assert len(set(ann['distractors']) | {ann['answer']}) == len(finals) >= 3
+        # no single frame shows both the target's identity and where it ends up
+        for t in range(T):
+            if any(o.colors[t] == colour and o.visible[t] for o in clip.objects):
+                assert target.colors[t] == colour
+                assert _cell(target.boxes[t], size) != _cell(target.boxes[-1], size)
+        assert not _has_colour(frames[T // 2], colour) and not _has_colour(frames[-1], colour)
+        assert _has_colour(frames[0], colour)  # ... but the first frame names it
+        assert target.direction != 'static'
+        assert sum(o.direction != 'static' for o in finals) >= 2  # not "the mover"
+        shapes.add(shape)
+    assert len(shapes) >= 2
+    items = MCQGenerator([TASK_SPECS['Object Shuffle']]).generate(
+        [a for _, a in pairs])['Object Shuffle']
+    for it, (_, ann) in zip(items, pairs):
+        assert it['answer'] == ann['answer'] and len(it['candidates']) == 3
+        assert set(it['candidates']) <= set(ann['distractors']) | {ann['answer']}
+        assert ann['fields']['colour'] in it['question']

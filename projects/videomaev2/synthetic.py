@@ -58,7 +58,7 @@ def _train(model, cfg, batches, iters: int):
     for it in range(iters):
         data = batches(it)
         out = model.train_step(data, wrapper)
-        losses.append(float(sum(v for k, v in out.items() if k.startswith('loss'))))
+        losses.append(float(out['loss']))
         for s in schedulers:
             s.step()
     return losses
@@ -150,7 +150,10 @@ def main(argv=None) -> None:
     parser.add_argument('--num-labeled', type=int)
     parser.add_argument('--num-val', type=int)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--threads', type=int, default=1,
+                        help='torch threads (tiny models: more threads mostly add overhead)')
     args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
     res = run_experiment(args.pt_iters, args.ft_iters, args.num_unlabeled, args.num_labeled,
                          args.num_val, args.seed)
     print(json.dumps(res, indent=2))

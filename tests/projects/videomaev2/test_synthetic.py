@@ -3,6 +3,7 @@ pre-training -> fine-tuning vs scratch at the same fine-tuning budget."""
 from pathlib import Path
 
 import pytest
+import torch
 
 from projects.videomaev2 import synthetic
 
@@ -53,5 +54,6 @@ def test_experiment_driver_quick():
 def test_pretraining_beats_scratch():
     """Full budget (numbers in projects/videomaev2/README.md): pre-trained fine-tuning is
     clearly better than the same fine-tuning from a random init."""
+    torch.set_num_threads(1)
     res = synthetic.run_experiment(verbose=True)
     assert res['pretrained_top1'] > res['scratch_top1'] + 0.1, res

@@ -10,7 +10,7 @@ DEMO_CONFIG ?= configs/videovit/videovit-tiny-p8_scratch_synthetic-direction-16x
 DEMO_DATA ?= data/synthetic/direction
 PYTEST_ARGS ?=
 export PYTHONPATH := $(CURDIR)
-export OMP_NUM_THREADS ?= 2
+export OMP_NUM_THREADS ?= 1
 
 .PHONY: demo test test-all setup setup-tests lint sysdeps clean
 

@@ -1,7 +1,6 @@
 """What ``tools/train.py`` and ``tools/test.py`` share: load, check and adapt a config."""
 from __future__ import annotations
 
-import os
 import os.path as osp
 
 import torch
@@ -51,7 +50,6 @@ def load_config(path: str, cfg_options: dict | None = None, work_dir: str | None
                                          broadcast_buffers=False,
                                          find_unused_parameters=cfg.get(
                                              'find_unused_parameters', False))
-    os.environ.setdefault('OMP_NUM_THREADS', '2')
     return cfg
 
 

@@ -5,8 +5,8 @@ def test_mmaction_models_import_after_mmvideofm():
     import mmvideofm  # noqa: F401
     mmaction_models = importlib.import_module('mmaction.models')
     assert hasattr(mmaction_models, 'Recognizer3D')
-    from mmaction.models.localizers import DRN
     import pytest
+    from mmaction.models.localizers import DRN
     with pytest.raises(ImportError, match='2714'):
         DRN()
 

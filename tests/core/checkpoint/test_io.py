@@ -5,8 +5,13 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer
 
-from mmvideofm.checkpoint import (UnsafeCheckpointError, load_checkpoint_file,
-                                  load_state_dict_checked, rename_keys, unwrap_state_dict)
+from mmvideofm.checkpoint import (
+    UnsafeCheckpointError,
+    load_checkpoint_file,
+    load_state_dict_checked,
+    rename_keys,
+    unwrap_state_dict,
+)
 from mmvideofm.checkpoint.convert import StateDictMismatchError
 
 

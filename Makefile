@@ -54,6 +54,7 @@ demo: setup $(DEMO_DATA)/test.txt
 	@echo "Logs, checkpoints and training_curve.png are in $(WORK_DIR)"
 
 test: setup-tests
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
 
 test-all: setup-tests

@@ -25,13 +25,10 @@ max_iters = 1500
 lr = 1.5e-3
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
 optim_wrapper = dict(_delete_=True, type='OptimWrapper',
-                     optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.95), weight_decay=0.05),
-                     paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=150),
-    dict(type='CosineAnnealingLR', T_max=max_iters - 150, eta_min=1e-5, by_epoch=False,
-         begin=150, end=max_iters)
-]
+                     optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.95), weight_decay=0.05))
+# 10 % warm-up then cosine decay, in one scheduler
+param_scheduler = [dict(type='OneCycleLR', eta_max=lr, total_steps=max_iters, pct_start=0.1,
+                        by_epoch=False)]
 default_hooks = dict(logger=dict(interval=50),
                      checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)

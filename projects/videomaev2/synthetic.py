@@ -58,7 +58,7 @@ def _train(model, cfg, batches, iters: int):
     for it in range(iters):
         data = batches(it)
         out = model.train_step(data, wrapper)
-        losses.append(float(out['loss']))
+        losses.append(float(out['loss'].detach()))
         for s in schedulers:
             s.step()
     return losses

@@ -12,7 +12,8 @@ from .io import (
                       safe_globals_allowlist,
                       unwrap_state_dict,
 )
+from .pretrained import ConvertedPretrainedInit, load_converted_weights
 
-__all__ = ['CONVERTERS', 'StateDictMismatchError', 'UnsafeCheckpointError', 'get_converter',
+__all__ = ['ConvertedPretrainedInit', 'load_converted_weights', 'CONVERTERS', 'StateDictMismatchError', 'UnsafeCheckpointError', 'get_converter',
            'load_checkpoint_file', 'load_state_dict_checked', 'register_converter',
            'rename_keys', 'safe_globals_allowlist', 'unwrap_state_dict']

@@ -17,7 +17,7 @@ import time
 
 import torch
 
-from mmvideofm.engine.benchmark import register_benchmark
+from mmvideofm.engine.benchmark import official_finetune_vit, register_benchmark
 from mmvideofm.registry import MODELS
 
 # tiny preset for smoke tests; the others are VideoViT's arch_zoo names
@@ -178,29 +178,14 @@ def complexity(argv: list[str]) -> dict:
 
 def build_official_vit(official_root: str, arch: str, frames: int, img_size: int,
                        num_classes: int = 400):
-    """The official UMT fine-tune ``VisionTransformer`` (timing / parity only; imported from a
-    checkout kept outside this repository, never vendored)."""
-    import importlib.util
+    """The official UMT fine-tune ``VisionTransformer`` (timing only; from a checkout kept
+    outside this repository, never vendored)."""
     import os
-    import sys
-    from functools import partial
-
-    from torch import nn
-
-    from mmvideofm.models.backbones import VideoViT
     path = os.path.join(official_root, 'single_modality', 'models', 'modeling_finetune.py')
     if not os.path.isfile(path):
         path = os.path.join(official_root, 'models', 'modeling_finetune.py')
-    spec = importlib.util.spec_from_file_location('_official_umt_finetune', path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    cfg = VideoViT.arch_zoo[arch]
-    return mod.VisionTransformer(
-        img_size=img_size, patch_size=cfg['patch_size'], embed_dim=cfg['embed_dim'],
-        depth=cfg['depth'], num_heads=cfg['num_heads'], mlp_ratio=cfg['mlp_ratio'],
-        qkv_bias=True, norm_layer=partial(nn.LayerNorm, eps=1e-6), all_frames=frames,
-        tubelet_size=1, num_classes=num_classes, use_mean_pooling=True)
+    return official_finetune_vit(path, arch, frames, img_size, tubelet_size=1,
+                                 num_classes=num_classes)
 
 
 @register_benchmark('umt/forward')

@@ -12,12 +12,11 @@ definition with identical weights and reports the ratio.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 import torch
 
-from mmvideofm.engine.benchmark import register_benchmark
+from mmvideofm.engine.benchmark import official_finetune_vit, register_benchmark
 
 # decoder widths / heads of the official pre-training factories
 DECODER_ARCH = {
@@ -106,25 +105,11 @@ def pretrain_step(argv: list[str]) -> dict:
 
 def build_official_vit(official_root: str, arch: str, frames: int, img_size: int,
                        num_classes: int = 400):
-    """The official ``modeling_finetune.VisionTransformer`` of a size preset (for timing only;
-    imported from a checkout outside this repository, never vendored)."""
-    import importlib.util
+    """The official ``modeling_finetune.VisionTransformer`` of a size preset (timing only;
+    from a checkout kept outside this repository, never vendored)."""
     import os
-    from functools import partial
-
-    from torch import nn
-    path = os.path.join(official_root, 'models', 'modeling_finetune.py')
-    spec = importlib.util.spec_from_file_location('_official_vmae2_finetune', path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    from mmvideofm.models.backbones import VideoViT
-    cfg = VideoViT.arch_zoo[arch]
-    return mod.VisionTransformer(
-        img_size=img_size, patch_size=cfg['patch_size'], embed_dim=cfg['embed_dim'],
-        depth=cfg['depth'], num_heads=cfg['num_heads'], mlp_ratio=cfg['mlp_ratio'],
-        qkv_bias=True, norm_layer=partial(nn.LayerNorm, eps=1e-6), all_frames=frames,
-        tubelet_size=2, num_classes=num_classes, use_mean_pooling=True)
+    return official_finetune_vit(os.path.join(official_root, 'models', 'modeling_finetune.py'),
+                                 arch, frames, img_size, tubelet_size=2, num_classes=num_classes)
 
 
 @register_benchmark('videomaev2/forward')

@@ -12,6 +12,7 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from mmvideofm.models.layers import get_sinusoid_encoding_table, semantic_masking
+from mmvideofm.models.utils import as_clip_batch
 from mmvideofm.registry import MODELS
 
 __all__ = ['ClipDecoder', 'UMT', 'IMAGENET_PREPROCESSOR', 'build_data_preprocessor']
@@ -159,22 +160,14 @@ class UMT(BaseModel):
         x_clip = torch.stack([dec(x_clip[k]) for k, dec in enumerate(self.clip_decoder)])
         return tokens, x_clip
 
-    @staticmethod
-    def _video(inputs: torch.Tensor) -> torch.Tensor:
-        if inputs.ndim == 6:  # (B, views, C, T, H, W) from ActionDataPreprocessor
-            inputs = inputs.flatten(0, 1)
-        if inputs.ndim != 5:
-            raise ValueError(f'expected video (B, C, T, H, W), got {tuple(inputs.shape)}')
-        return inputs
-
     # ------------------------------------------------------------------ API
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         """Student tokens of the full video ``(B, T*HW, C)`` (no masking)."""
-        return self.backbone.forward_features(self._video(inputs))
+        return self.backbone.forward_features(as_clip_batch(inputs))
 
     def loss(self, inputs: torch.Tensor, data_samples: list | None = None
              ) -> dict[str, torch.Tensor]:
-        video = self._video(inputs)
+        video = as_clip_batch(inputs)
         targets, mask = self.encode_teacher(video)  # teacher -> semantic mask
         _, x_clip = self.forward_student(video, mask)  # student on unmasked tokens
         return dict(loss_align=self.loss_module(x_clip, targets))

@@ -16,6 +16,7 @@ from torch import nn
 
 from mmvideofm.models.layers import get_sinusoid_encoding_table, semantic_masking
 from mmvideofm.models.losses import mask_text_tokens, video_text_similarity
+from mmvideofm.models.utils import as_clip_batch
 from mmvideofm.registry import MODELS
 
 from .text_encoder import BertFusionEncoder
@@ -178,17 +179,11 @@ class UMTVideoText(BaseModel):
         fused = self.text_encoder.forward_fusion(text_embeds, text_atts, vision_embeds)
         return self.itm_head(fused[:, 0])
 
-    @staticmethod
-    def _video(inputs: torch.Tensor) -> torch.Tensor:
-        if inputs.ndim == 6:
-            inputs = inputs.flatten(0, 1)
-        return inputs
-
     # ------------------------------------------------------------------ API
     def loss(self, inputs: torch.Tensor, data_samples: list) -> dict[str, torch.Tensor]:
         with torch.no_grad():
             self.temp.clamp_(0.001, 0.5)
-        video = self._video(inputs)
+        video = as_clip_batch(inputs)
         device = video.device
         text = self.tokenize([_caption(s) for s in data_samples], device)
         idx = _video_index(data_samples, device)
@@ -226,7 +221,7 @@ class UMTVideoText(BaseModel):
     def extract_feat(self, inputs: torch.Tensor, captions: list[str] | None = None) -> dict:
         """Normalised retrieval features: ``video_feat`` ``(B, T, E)`` (per frame, as the
         official ``keep_temporal`` evaluation), ``text_feat`` ``(B, E)``."""
-        video = self._video(inputs)
+        video = as_clip_batch(inputs)
         _, pooled, _ = self.encode_vision(video, None, keep_temporal=True)
         out = dict(video_feat=F.normalize(self.vision_proj(pooled), dim=-1))
         if captions is not None:

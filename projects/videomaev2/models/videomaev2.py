@@ -10,6 +10,7 @@ from torch import nn
 
 from mmvideofm.models.layers import random_masking, running_cell_masking, tube_masking
 from mmvideofm.models.losses.pixel_loss import IMAGENET_MEAN, IMAGENET_STD, normalized_pixel_target
+from mmvideofm.models.utils import as_clip_batch
 from mmvideofm.registry import MODELS
 
 __all__ = ['VideoMAEv2']
@@ -129,20 +130,9 @@ class VideoMAEv2(BaseModel):
         return mask, decode_mask
 
     # ------------------------------------------------------------------ model
-    @staticmethod
-    def _as_clips(inputs: torch.Tensor) -> torch.Tensor:
-        """(N, V, C, T, H, W) from mmaction's preprocessor -> (N*V, C, T, H, W)."""
-        if isinstance(inputs, (list, tuple)):
-            inputs = torch.stack(list(inputs))
-        if inputs.ndim == 6:
-            inputs = inputs.flatten(0, 1)
-        if inputs.ndim != 5:
-            raise ValueError(f'expected a clip batch (B, C, T, H, W), got {tuple(inputs.shape)}')
-        return inputs
-
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         """Encoder tokens of the whole clip (no masking), ``(B, N, C)``."""
-        return self.backbone.forward_features(self._as_clips(inputs))
+        return self.backbone.forward_features(as_clip_batch(inputs))
 
     def reconstruct(self, video: torch.Tensor, mask: torch.Tensor,
                     decode_mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -158,7 +148,7 @@ class VideoMAEv2(BaseModel):
         ``mask`` / ``decode_mask`` may be given (e.g. from a fixture); otherwise they are drawn
         with :meth:`generate_masks`.
         """
-        video = self._as_clips(inputs)
+        video = as_clip_batch(inputs)
         b = video.shape[0]
         grid = self.backbone.patch_embed.grid_for(*video.shape[2:])
         if mask is None:

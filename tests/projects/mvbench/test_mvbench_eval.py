@@ -182,7 +182,7 @@ def test_kill_and_resume(tiny, tmp_path):
     assert board == pytest.approx(dict(ref['leaderboard']))
 
 
-@pytest.mark.slow
+# part of the default suite: the README result this asserts must hold in CI
 def test_torchrun_two_processes(tiny, tmp_path):
     """MMEngine's DefaultSampler shards across torch.distributed ranks (gloo on CPU)."""
     work = str(tmp_path / 'dist')

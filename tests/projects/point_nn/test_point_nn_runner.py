@@ -108,7 +108,7 @@ def test_modelnet40_config_on_exported_h5(tmp_path):
     assert runner.test()['acc/top1'] > 0.25  # 8 test clouds, chance 0.125
 
 
-@pytest.mark.slow
+# part of the default suite: the README result this asserts must hold in CI
 def test_synthetic_results_point_pn_beats_point_nn(tmp_path):
     """The README's synthetic numbers: Point-NN (no training) and Point-PN (20 epochs)."""
     nn_runner = Runner.from_cfg(_cfg('point-nn_membank_primitives-synthetic.py', tmp_path / 'nn'))

@@ -19,8 +19,8 @@ from torch import nn
 from mmvideofm.datasets.synthetic import COLORS, SHAPES, SyntheticWorld, WorldConfig
 from mmvideofm.registry import MODELS
 
-__all__ = ['ToyConfig', 'make_clips', 'frame_semantic_labels', 'frame_context_targets',
-           'train_image_teacher',
+__all__ = ['ToyConfig', 'p4_config', 'make_clips', 'frame_semantic_labels',
+           'frame_context_targets', 'frame_patch_color_targets', 'train_image_teacher',
            'pretrain_umt', 'finetune_direction', 'run_experiment']
 
 FT_LR = 1e-3
@@ -50,12 +50,32 @@ class ToyConfig:
     seed: int = 0
     max_objects: int = 2
     motion: tuple = (0.6, 0.8)
+    noise: int = 6        # world background texture (0 = flat background)
+    teacher_target: str = 'context'  # 'context' | 'patch_color'
+    pretrain_iters: int = 0  # > 0: stage 1 by random batches of ``batch_size`` (else epochs)
+    ft_iters: int = 0     # > 0: fine-tune by random batches of ``ft_batch_size`` (else epochs)
+    ft_batch_size: int = 32
+    ft_lr: float = FT_LR
+    ft_pct_start: float = 0.15
+    label_smoothing: float = 0.1
+
+
+def p4_config(**kwargs) -> ToyConfig:
+    """The VideoMAE V2 synthetic regime (``configs/videomaev2/*synthetic*``): patch 4 on
+    32 px, flat background, 2-3 objects, 2000 unlabeled / 500 labeled / 400 val clips,
+    fine-tuning 300 iters x 32 clips, AdamW 1e-3 OneCycle (10 % warm-up), no smoothing."""
+    base = dict(patch=4, noise=0, max_objects=3, motion=(0.35, 0.55), n_unlabeled=2000,
+                n_train=500, n_val=400, ft_iters=300, ft_batch_size=32, ft_pct_start=0.1,
+                label_smoothing=0., batch_size=32, pretrain_iters=1500, mask_ratio=0.8)
+    base.update(kwargs)
+    return ToyConfig(**base)
 
 
 def make_clips(n: int, split: str, cfg: ToyConfig, task: str = 'direction', seed: int = 0):
     """``(video (n, 3, T, H, W) normalised, labels (n,), clips)`` from the synthetic world."""
     world = SyntheticWorld(WorldConfig(num_frames=cfg.num_frames, size=cfg.size,
-                                       max_objects=cfg.max_objects, motion=cfg.motion),
+                                       max_objects=cfg.max_objects, motion=cfg.motion,
+                                       noise=cfg.noise),
                            seed=seed, split=split)
     clips = [world.sample(i, task) for i in range(n)]
     frames = torch.from_numpy(np.stack([c.frames[::cfg.frame_stride] for c in clips]))
@@ -116,6 +136,33 @@ def frame_context_targets(clips, cfg: ToyConfig) -> torch.Tensor:
     return out
 
 
+def frame_patch_color_targets(clips, cfg: ToyConfig) -> torch.Tensor:
+    """Per frame and patch: which colour covers the patch (0 = background, else 1 + colour
+    index; the topmost object wins), ``(n, T, G*G)`` long. A local target: identity and
+    position of every object, nothing about motion."""
+    g = cfg.size // cfg.patch
+    colors = list(COLORS)
+    ts = list(range(0, cfg.num_frames, cfg.frame_stride))
+    out = torch.zeros(len(clips), len(ts), g, g, dtype=torch.long)
+    centres = (torch.arange(g, dtype=torch.float) + 0.5) * cfg.patch
+    for i, clip in enumerate(clips):
+        for j, t in enumerate(ts):
+            for obj in clip.objects:
+                if not obj.visible[t]:
+                    continue
+                x0, y0, x1, y1 = (float(v) for v in obj.boxes[t])
+                ys = (centres >= y0) & (centres < y1)
+                xs = (centres >= x0) & (centres < x1)
+                out[i, j][ys[:, None] & xs[None, :]] = 1 + colors.index(obj.colors[t])
+    return out.flatten(2)
+
+
+def _teacher_targets(clips, cfg: ToyConfig) -> torch.Tensor:
+    if cfg.teacher_target == 'patch_color':
+        return frame_patch_color_targets(clips, cfg)
+    return frame_context_targets(clips, cfg)
+
+
 def _teacher_cfg(cfg: ToyConfig) -> dict:
     return dict(type='CLIPVisual', arch=None, input_resolution=cfg.size, patch_size=cfg.patch,
                 width=cfg.width, layers=cfg.depth, heads=cfg.heads, output_dim=cfg.teacher_dim,
@@ -141,6 +188,8 @@ def train_image_teacher(video: torch.Tensor, labels: torch.Tensor, cfg: ToyConfi
     teacher = MODELS.build(_teacher_cfg(cfg))
     if labels.ndim == 4:  # dense contextual targets (frame_context_targets)
         return _train_dense_teacher(teacher, video, labels, cfg, gen)
+    if labels.dtype == torch.long:  # per-patch classes (frame_patch_color_targets)
+        return _train_patch_class_teacher(teacher, video, labels, cfg, gen)
     probe = nn.Linear(cfg.teacher_dim, labels.shape[-1])
     params = list(teacher.parameters()) + list(probe.parameters())
     opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=0.05)
@@ -189,6 +238,32 @@ def _train_dense_teacher(teacher, video, targets, cfg, gen):
     return teacher
 
 
+def _train_patch_class_teacher(teacher, video, targets, cfg, gen):
+    n_cls = len(COLORS) + 1
+    probe = nn.Linear(cfg.teacher_dim, n_cls)
+    opt = torch.optim.AdamW(list(teacher.parameters()) + list(probe.parameters()), lr=2e-3,
+                            weight_decay=0.05)
+    frames = video.transpose(1, 2).flatten(0, 1)  # (n*T, 3, H, W)
+    targets = targets.flatten(0, 1)  # (n*T, G*G)
+    teacher.train()
+    for _ in range(cfg.teacher_steps):
+        idx = torch.randint(0, frames.shape[0], (64, ), generator=gen)
+        feats, _ = teacher(frames[idx].unsqueeze(2))  # (K, 64, G*G, C)
+        loss = F.cross_entropy(probe(feats[-1]).flatten(0, 1), targets[idx].flatten())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    teacher.frozen = True
+    teacher.requires_grad_(False)
+    teacher.eval()
+    with torch.no_grad():
+        feats, _ = teacher(frames[:256].unsqueeze(2))
+        pred = probe(feats[-1]).argmax(-1)
+        fg = targets[:256] > 0  # accuracy on object patches (%)
+        teacher.train_f1 = float((pred[fg] == targets[:256][fg]).float().mean() * 100)
+    return teacher
+
+
 def pretrain_umt(video: torch.Tensor, teacher: nn.Module, cfg: ToyConfig) -> nn.Module:
     """UMT stage 1 on unlabeled clips; returns the UMT model (``.loss_history``: mean
     alignment loss per epoch)."""
@@ -204,9 +279,16 @@ def pretrain_umt(video: torch.Tensor, teacher: nn.Module, cfg: ToyConfig) -> nn.
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     model.train()
     history = []
-    for _ in range(cfg.pretrain_epochs):
+    if cfg.pretrain_iters > 0:  # random batches, losses averaged in 5 chunks
+        chunk = max(1, cfg.pretrain_iters // 5)
+        epochs = [[torch.randint(0, video.shape[0], (cfg.batch_size, ), generator=gen)
+                   for _ in range(chunk)] for _ in range(cfg.pretrain_iters // chunk)]
+    else:
+        epochs = [torch.randperm(video.shape[0], generator=gen).split(cfg.batch_size)
+                  for _ in range(cfg.pretrain_epochs)]
+    for batches in epochs:
         losses = []
-        for idx in torch.randperm(video.shape[0], generator=gen).split(cfg.batch_size):
+        for idx in batches:
             loss = model.loss(video[idx])['loss_align']
             opt.zero_grad()
             loss.backward()
@@ -232,20 +314,24 @@ def finetune_direction(backbone: nn.Module, train, val, cfg: ToyConfig,
     """Fine-tune ``backbone`` + linear head on 'direction'; returns val top-1 (%)."""
     torch.manual_seed(cfg.seed + 2)
     model = _Classifier(backbone, num_classes)
-    opt = torch.optim.AdamW(model.parameters(), lr=FT_LR, weight_decay=0.05)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.ft_lr, weight_decay=0.05)
     (x, y), (xv, yv) = train, val
     gen = torch.Generator().manual_seed(cfg.seed + 3)
-    steps = cfg.finetune_epochs * ((x.shape[0] + cfg.batch_size - 1) // cfg.batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=FT_LR, total_steps=steps,
-                                                pct_start=0.15)
+    if cfg.ft_iters > 0:  # random batches, as the runner configs
+        batches = [torch.randint(0, x.shape[0], (cfg.ft_batch_size, ), generator=gen)
+                   for _ in range(cfg.ft_iters)]
+    else:
+        batches = [idx for _ in range(cfg.finetune_epochs)
+                   for idx in torch.randperm(x.shape[0], generator=gen).split(cfg.batch_size)]
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.ft_lr, total_steps=len(batches),
+                                                pct_start=cfg.ft_pct_start)
     model.train()
-    for _ in range(cfg.finetune_epochs):
-        for idx in torch.randperm(x.shape[0], generator=gen).split(cfg.batch_size):
-            loss = F.cross_entropy(model(x[idx]), y[idx], label_smoothing=0.1)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
+    for idx in batches:
+        loss = F.cross_entropy(model(x[idx]), y[idx], label_smoothing=cfg.label_smoothing)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
     model.eval()
     with torch.no_grad():
         pred = torch.cat([model(xv[i:i + 100]).argmax(-1) for i in range(0, xv.shape[0], 100)])
@@ -259,7 +345,7 @@ def run_experiment(cfg: ToyConfig | None = None) -> dict:
     unl, _, unl_clips = make_clips(cfg.n_unlabeled, 'train', cfg, task=None, seed=cfg.seed + 7)
     x, y, _ = make_clips(cfg.n_train, 'train', cfg, seed=cfg.seed)
     xv, yv, _ = make_clips(cfg.n_val, 'val', cfg, seed=cfg.seed)
-    teacher = train_image_teacher(unl, frame_context_targets(unl_clips, cfg), cfg)
+    teacher = train_image_teacher(unl, _teacher_targets(unl_clips, cfg), cfg)
     t1 = time.time()
     umt = pretrain_umt(unl, teacher, cfg)
     t2 = time.time()
@@ -284,14 +370,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument('what', choices=['teacher', 'experiment'])
     parser.add_argument('--out', default='work_dirs/umt_synthetic/teacher.pth')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--p4', action='store_true',
+                        help='the VideoMAE V2 synthetic regime (patch 4, flat background)')
+    parser.add_argument('--teacher-target', choices=['context', 'patch_color'],
+                        default='context')
     args = parser.parse_args(argv)
-    cfg = ToyConfig(seed=args.seed)
+    torch.set_num_threads(1)
+    cfg = (p4_config if args.p4 else ToyConfig)(seed=args.seed,
+                                                  teacher_target=args.teacher_target)
     if args.what == 'experiment':
         print(json.dumps(run_experiment(cfg), indent=1))
         return
-    video, _, clips = make_clips(cfg.n_unlabeled, 'train', cfg, task='direction',
-                                 seed=cfg.seed + 7)
-    teacher = train_image_teacher(video, frame_context_targets(clips, cfg), cfg)
+    video, _, clips = make_clips(cfg.n_unlabeled, 'train', cfg, task=None, seed=cfg.seed + 7)
+    teacher = train_image_teacher(video, _teacher_targets(clips, cfg), cfg)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     torch.save({'state_dict': teacher.state_dict()}, args.out)
     print(f'teacher (train fit {teacher.train_f1:.1f}%) -> {args.out}')

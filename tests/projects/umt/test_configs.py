@@ -33,7 +33,9 @@ def _batch(cfg, n=4):
 
 @pytest.mark.parametrize('name', ['umt-tiny-p8_stage1_synthetic-8x32.py',
                                   'umt-tiny-p8_stage2_synthetic-8x32.py',
-                                  'umt-tiny-p8_ft_synthetic-direction-8x32.py'])
+                                  'umt-tiny-p8_ft_synthetic-direction-8x32.py',
+                                  'umt-tiny-p4_stage1_synthetic-4x32.py',
+                                  'umt-tiny-p4_ft_synthetic-direction-4x32.py'])
 def test_synthetic_configs_train_step(name):
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'umt', name))
     if 'teacher' in cfg.model:

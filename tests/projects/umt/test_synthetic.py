@@ -8,7 +8,9 @@ from projects.umt.synthetic import (
     ToyConfig,
     finetune_direction,
     frame_context_targets,
+    frame_patch_color_targets,
     make_clips,
+    p4_config,
     pretrain_umt,
     run_experiment,
     train_image_teacher,
@@ -34,6 +36,47 @@ def test_teacher_and_stage1_learn():
     acc = finetune_direction(umt.backbone, (x, y), (x[:16], y[:16]),
                              ToyConfig(finetune_epochs=1, batch_size=16))
     assert 0. <= acc <= 100.
+
+
+def test_p4_patch_color_targets():
+    """The patch-4 regime: flat background, per-patch colour classes mark the objects."""
+    cfg = p4_config()
+    assert (cfg.patch, cfg.noise, cfg.ft_iters, cfg.n_train) == (4, 0, 300, 500)
+    video, _, clips = make_clips(4, 'train', cfg, task='direction', seed=7)
+    targets = frame_patch_color_targets(clips, cfg)
+    assert targets.shape == (4, 4, 64) and targets.dtype == torch.long
+    # every clip has >= 2 objects, each covering at least one patch centre in frame 0
+    assert all(len(set(t[0].tolist()) - {0}) >= 2 for t in targets)
+    # flat background: the background pixels of a frame are one colour
+    frame = clips[0].frames[0].reshape(-1, 3)
+    assert (frame == frame[0]).all(-1).mean() > 0.3
+
+
+def test_p4_stage1_checkpoint_loads_into_finetune(tmp_path):
+    """The p4 fine-tune config's ``load_from`` takes every backbone key of a stage-1 runner
+    checkpoint; teacher / clip_decoder are left out, the head stays new."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.runner.checkpoint import load_checkpoint
+
+    from mmvideofm.registry import MODELS
+    cfg_dir = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', 'umt')
+    s1 = Config.fromfile(osp.join(cfg_dir, 'umt-tiny-p4_stage1_synthetic-4x32.py'))
+    ft = Config.fromfile(osp.join(cfg_dir, 'umt-tiny-p4_ft_synthetic-direction-4x32.py'))
+    assert ft.load_from.endswith(f'iter_{s1.train_cfg.max_iters}.pth')
+    s1.model.teacher.init_cfg = None
+    torch.manual_seed(0)
+    umt = MODELS.build(s1.model)
+    path = str(tmp_path / 'iter_1500.pth')
+    torch.save({'meta': {}, 'state_dict': umt.state_dict()}, path)
+    torch.manual_seed(1)
+    model = MODELS.build(ft.model)
+    load_checkpoint(model, path, map_location='cpu', strict=False)
+    src, dst = umt.state_dict(), model.state_dict()
+    backbone = [k for k in dst if k.startswith('backbone.')]
+    assert backbone and all(torch.equal(dst[k], src[k]) for k in backbone)
+    assert not any(k.startswith(('teacher.', 'clip_decoder.')) for k in dst)
 
 
 @pytest.mark.slow

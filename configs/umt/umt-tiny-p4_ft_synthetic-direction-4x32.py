@@ -15,7 +15,7 @@ pipeline = [
 ]
 model = dict(backbone=dict(arch=dict(patch_size=4), num_frames=num_frames),
              cls_head=dict(average_clips='prob'))
-load_from = 'work_dirs/umt-tiny-p4_stage1_synthetic-4x32/iter_1500.pth'
+load_from = 'work_dirs/umt-tiny-p4_stage1_synthetic-4x32/iter_600.pth'
 
 world_cfg = dict(_delete_=True, noise=0)
 train_dataloader = dict(

@@ -27,7 +27,7 @@ train_dataloader = dict(
     dataset=dict(num_samples=2000, num_frames=8, world_cfg=world_cfg,
                  pipeline=pipeline))
 
-max_iters = 1500
+max_iters = 600
 lr = 1.5e-3
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
 optim_wrapper = dict(optimizer=dict(lr=lr))

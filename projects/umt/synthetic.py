@@ -189,45 +189,55 @@ def train_image_teacher(video: torch.Tensor, labels: torch.Tensor, cfg: ToyConfi
     gen = torch.Generator().manual_seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     teacher = MODELS.build(_teacher_cfg(cfg))
-    if labels.ndim == 4:  # dense contextual targets (frame_context_targets)
-        return _train_dense_teacher(teacher, video, labels, cfg, gen)
+    frames = video.transpose(1, 2).flatten(0, 1)  # (n*T, 3, H, W)
+    targets = labels.flatten(0, 1)  # (n*T, ...)
+
+    def patch_tokens(x):  # last returned layer, (B, G*G, C)
+        return teacher(x.unsqueeze(2))[0][-1]
+
+    if labels.ndim == 4:  # dense contextual targets (frame_context_targets): R^2 (%)
+        probe = nn.Linear(cfg.teacher_dim, labels.shape[-1])
+        return _fit_teacher(
+            teacher, probe, frames, targets, cfg, gen, patch_tokens,
+            loss_fn=lambda out, tgt: F.mse_loss(out * 4., tgt),
+            score_fn=lambda out, tgt: 100. * (1 - F.mse_loss(out * 4., tgt).item()
+                                              / tgt.var().item()),
+            num_eval=256)
     if labels.dtype == torch.long:  # per-patch classes (frame_patch_color_targets)
-        return _train_patch_class_teacher(teacher, video, labels, cfg, gen)
+        probe = nn.Linear(cfg.teacher_dim, len(COLORS) + 1)
+
+        def patch_acc(out, tgt):  # accuracy on object patches (%)
+            fg = tgt > 0
+            return float((out.argmax(-1)[fg] == tgt[fg]).float().mean() * 100)
+
+        return _fit_teacher(
+            teacher, probe, frames, targets, cfg, gen, patch_tokens,
+            loss_fn=lambda out, tgt: F.cross_entropy(out.flatten(0, 1), tgt.flatten()),
+            score_fn=patch_acc, num_eval=256)
     probe = nn.Linear(cfg.teacher_dim, labels.shape[-1])
-    params = list(teacher.parameters()) + list(probe.parameters())
-    opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=0.05)
-    frames = video.transpose(1, 2).flatten(0, 1)  # (n*T, 3, H, W)
-    targets = labels.flatten(0, 1)  # (n*T, K)
-    teacher.train()
-    for _ in range(cfg.teacher_steps):
-        idx = torch.randint(0, frames.shape[0], (64, ), generator=gen)
-        logits = probe(teacher.encode_image(frames[idx])) * 10.  # unit-norm embedding
-        loss = F.binary_cross_entropy_with_logits(logits, targets[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    teacher.frozen = True
-    teacher.requires_grad_(False)
-    teacher.eval()
-    with torch.no_grad():
-        pred = probe(teacher.encode_image(frames[:512])) > 0
-        tgt = targets[:512] > 0
+
+    def multilabel_f1(out, tgt):
+        pred, tgt = out > 0, tgt > 0
         tp = (pred & tgt).sum().item()
-        teacher.train_f1 = 200. * tp / max(1, pred.sum().item() + tgt.sum().item())
-    return teacher
+        return 200. * tp / max(1, pred.sum().item() + tgt.sum().item())
+
+    return _fit_teacher(
+        teacher, probe, frames, targets, cfg, gen,
+        teacher.encode_image,  # unit-norm image embedding
+        loss_fn=lambda out, tgt: F.binary_cross_entropy_with_logits(out * 10., tgt),
+        score_fn=multilabel_f1, num_eval=512)
 
 
-def _train_dense_teacher(teacher, video, targets, cfg, gen):
-    probe = nn.Linear(cfg.teacher_dim, targets.shape[-1])
+def _fit_teacher(teacher, probe, frames, targets, cfg, gen, features, loss_fn, score_fn,
+                 num_eval):
+    """Fit ``probe(features(frames))`` to ``targets`` on single frames, then freeze the
+    teacher; its training-set score is kept as ``teacher.train_f1``."""
     opt = torch.optim.AdamW(list(teacher.parameters()) + list(probe.parameters()), lr=2e-3,
                             weight_decay=0.05)
-    frames = video.transpose(1, 2).flatten(0, 1)  # (n*T, 3, H, W)
-    targets = targets.flatten(0, 1)  # (n*T, G*G, K)
     teacher.train()
     for _ in range(cfg.teacher_steps):
         idx = torch.randint(0, frames.shape[0], (64, ), generator=gen)
-        feats, _ = teacher(frames[idx].unsqueeze(2))  # (K, 64, G*G, C)
-        loss = F.mse_loss(probe(feats[-1]) * 4., targets[idx])
+        loss = loss_fn(probe(features(frames[idx])), targets[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -235,35 +245,7 @@ def _train_dense_teacher(teacher, video, targets, cfg, gen):
     teacher.requires_grad_(False)
     teacher.eval()
     with torch.no_grad():
-        feats, _ = teacher(frames[:256].unsqueeze(2))
-        err = F.mse_loss(probe(feats[-1]) * 4., targets[:256]).item()
-        teacher.train_f1 = 100. * (1 - err / targets[:256].var().item())  # R^2 (%)
-    return teacher
-
-
-def _train_patch_class_teacher(teacher, video, targets, cfg, gen):
-    n_cls = len(COLORS) + 1
-    probe = nn.Linear(cfg.teacher_dim, n_cls)
-    opt = torch.optim.AdamW(list(teacher.parameters()) + list(probe.parameters()), lr=2e-3,
-                            weight_decay=0.05)
-    frames = video.transpose(1, 2).flatten(0, 1)  # (n*T, 3, H, W)
-    targets = targets.flatten(0, 1)  # (n*T, G*G)
-    teacher.train()
-    for _ in range(cfg.teacher_steps):
-        idx = torch.randint(0, frames.shape[0], (64, ), generator=gen)
-        feats, _ = teacher(frames[idx].unsqueeze(2))  # (K, 64, G*G, C)
-        loss = F.cross_entropy(probe(feats[-1]).flatten(0, 1), targets[idx].flatten())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    teacher.frozen = True
-    teacher.requires_grad_(False)
-    teacher.eval()
-    with torch.no_grad():
-        feats, _ = teacher(frames[:256].unsqueeze(2))
-        pred = probe(feats[-1]).argmax(-1)
-        fg = targets[:256] > 0  # accuracy on object patches (%)
-        teacher.train_f1 = float((pred[fg] == targets[:256][fg]).float().mean() * 100)
+        teacher.train_f1 = score_fn(probe(features(frames[:num_eval])), targets[:num_eval])
     return teacher
 
 

@@ -4,40 +4,26 @@
 # path 0.1). SSv2 is direction-sensitive: no flip.
 _base_ = ['./umt-base-p16-res224_k710-pre-ft_u8_k710-rgb.py']
 
-num_frames = 8
 num_classes = 174
 model = dict(
     cls_head=dict(num_classes=num_classes),
     data_preprocessor=dict(blending=dict(augments=[
         dict(type='MixupBlending', alpha=0.8, num_classes=num_classes),
         dict(type='CutmixBlending', alpha=1.0, num_classes=num_classes)])))
+# SSv2 data: the K710 loaders with SSv2 lists, 2 test clips and no flip
 data_root = 'data/sthv2/videos'
-train_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='UniformSample', clip_len=num_frames, num_clips=1),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='RandomResizedCrop'),
-    dict(type='Resize', scale=(224, 224), keep_ratio=False),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
+data_root_val = data_root
+ann_file_train = 'data/sthv2/sthv2_train_list_videos.txt'
+ann_file_val = 'data/sthv2/sthv2_val_list_videos.txt'
+train_pipeline = [t for t in _base_.train_pipeline if t.type != 'Flip']
+test_pipeline = [  # [VideoInit, sampler, VideoDecode, ...]: 2 clips instead of 4
+    *_base_.test_pipeline[:1], dict(_base_.test_pipeline[1], num_clips=2),
+    *_base_.test_pipeline[2:]
 ]
-test_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='UniformSample', clip_len=num_frames, num_clips=2, test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 224)),
-    dict(type='ThreeCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-train_dataloader = dict(dataset=dict(ann_file='data/sthv2/sthv2_train_list_videos.txt',
-                                     data_prefix=dict(video=data_root),
+train_dataloader = dict(dataset=dict(ann_file=ann_file_train, data_prefix=dict(video=data_root),
                                      pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(ann_file='data/sthv2/sthv2_val_list_videos.txt',
-                                   data_prefix=dict(video=data_root)))
-test_dataloader = dict(dataset=dict(ann_file='data/sthv2/sthv2_val_list_videos.txt',
-                                    data_prefix=dict(video=data_root),
+val_dataloader = dict(dataset=dict(ann_file=ann_file_val, data_prefix=dict(video=data_root)))
+test_dataloader = dict(dataset=dict(ann_file=ann_file_val, data_prefix=dict(video=data_root),
                                     pipeline=test_pipeline))
 
 max_epochs = 30

@@ -28,6 +28,9 @@ model = dict(
     mlm_mask_prob=0.5,
     max_txt_len=32,
     loss_weight=dict(uta=1.0, vtc=1.0, vtm=1.0, mlm=1.0),
+    # zero-shot retrieval re-ranks each query's top 128 VTC candidates with the VTM head
+    # (official `evaluation.k_test=128` in every pretraining / zero-shot retrieval config)
+    k_test=128,
     data_preprocessor=dict(type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], format_shape='NCTHW'))
 # stage-1 weights: `tools/convert_checkpoint.py umt b16_ptk710_f8_res224.pth OUT`, loaded
@@ -37,18 +40,18 @@ load_from = None
 dataset_type = 'VideoTextDataset'
 data_root = 'data/webvid/videos'
 train_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='VideoInit'),
     dict(type='UniformSample', clip_len=num_frames, num_clips=1),
-    dict(type='DecordDecode'),
+    dict(type='VideoDecode'),
     dict(type='RandomResizedCrop', area_range=(0.5, 1.0)),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs', meta_keys=('img_shape', 'text'))
 ]
 test_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='VideoInit'),
     dict(type='UniformSample', clip_len=num_frames, num_clips=1, test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='VideoDecode'),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs', meta_keys=('img_shape', 'text', 'sample_idx'))
@@ -66,13 +69,15 @@ val_dataloader = dict(
                  data_prefix=dict(video='data/msrvtt/videos'), pipeline=test_pipeline,
                  test_mode=True))
 test_dataloader = val_dataloader
+# reports `retrieval/*` (VTM re-ranked, the official numbers) and `retrieval_emb/*` (VTC)
 val_evaluator = dict(type='UMTRetrievalMetric')
 test_evaluator = val_evaluator
 
 max_epochs = 10
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+# the retrieval loops hand the model's VTM scorer to the metric (re-ranking needs all pairs)
+val_cfg = dict(type='UMTRetrievalValLoop')
+test_cfg = dict(type='UMTRetrievalTestLoop')
 optim_wrapper = dict(
     type='AmpOptimWrapper', dtype='bfloat16',
     optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.02))

@@ -1,7 +1,7 @@
 # UMT stage 1 (B/16): CLIP ViT-B/16 teacher, semantic masking 0.8, align the last 6 layers.
 # Official: single_modality/exp/pretraining/b16_ptk710_f8_res224.sh (32 GPUs x 64 clips,
 # 201 epochs, lr 1.5e-4 * bs / 256, AdamW (0.9, 0.95), wd 0.05, warmup 40, drop path 0.1).
-_base_ = ['../_base_/default_runtime.py']
+_base_ = ['../_base_/datasets/video_pretrain.py', '../_base_/default_runtime.py']
 custom_imports = dict(imports=['projects.umt'], allow_failed_imports=False)
 
 num_frames = 8
@@ -20,25 +20,20 @@ model = dict(
     data_preprocessor=dict(type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], format_shape='NCTHW'))
 
-dataset_type = 'VideoDataset'
+# K710, 8 sparse frames (one per segment), multi-scale crop + flip, no repeated augmentation
 data_root = 'data/k710/videos'
+ann_file_train = 'data/k710/k710_train_list_videos.txt'
+num_sample = 1
 train_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='UniformSample', clip_len=num_frames, num_clips=1),  # sparse 8 frames
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='MultiScaleCrop', input_size=224, scales=(1, .875, .75, .66),
-         random_crop=False, max_wh_scale_gap=1),
-    dict(type='Resize', scale=(224, 224), keep_ratio=False),
-    dict(type='Flip', flip_ratio=0.5),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
+    dict(type='VideoInit'), dict(type='UniformSample', clip_len=num_frames, num_clips=1),
+    dict(type='VideoDecode'), *_base_.train_transforms[:3],  # resize, multi-scale crop, resize
+    dict(type='Flip', flip_ratio=0.5), *_base_.train_transforms[3:]
 ]
 train_dataloader = dict(
-    batch_size=64, num_workers=12, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, ann_file='data/k710/k710_train_list_videos.txt',
-                 data_prefix=dict(video=data_root), pipeline=train_pipeline))
+    batch_size=64, num_workers=12, collate_fn=dict(_delete_=True, type='pseudo_collate'),
+    dataset=dict(_delete_=True, type='VideoDataset',
+                 ann_file=ann_file_train, data_prefix=dict(video=data_root),
+                 pipeline=train_pipeline))
 
 max_epochs = 201
 warmup_epochs = 40

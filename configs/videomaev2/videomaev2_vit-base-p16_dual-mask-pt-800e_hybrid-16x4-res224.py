@@ -3,7 +3,8 @@
 # augmentation, 200 epochs x 4 = "800e", lr 1e-3 * 32 * 32 / 256, AdamW (0.9, 0.95), wd 0.05,
 # warmup 20 epochs from 1e-6, cosine to 1e-5; tube mask 0.9, running-cell decoder mask 0.5,
 # decoder depth 4; 16 frames, sampling interval 4 (2 for SSv2), 224 px multi-scale crop).
-_base_ = ['../_base_/default_runtime.py']
+# data: UnlabeledHybrid as a video list ("path label", dummy labels), 16 x 4, num_sample 4
+_base_ = ['../_base_/datasets/video_pretrain.py', '../_base_/default_runtime.py']
 custom_imports = dict(imports=['projects.videomaev2'], allow_failed_imports=False)
 
 arch = 'b'
@@ -21,29 +22,6 @@ model = dict(
     norm_pix=True,
     data_preprocessor=dict(type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], format_shape='NCTHW'))
-
-# UnlabeledHybrid as an mmaction2 video list ("path label" with a dummy label)
-dataset_type = 'RepeatAugDataset'
-data_root = 'data/unlabeled_hybrid/videos'
-num_sample = 4
-train_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=num_frames, frame_interval=4, num_clips=1),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='MultiScaleCrop', input_size=img_size, scales=(1, .875, .75, .66),
-         random_crop=False, max_wh_scale_gap=1),
-    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-train_dataloader = dict(
-    batch_size=32 // num_sample, num_workers=10, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='repeat_pseudo_collate'),
-    dataset=dict(type=dataset_type, num_repeats=num_sample, sample_once=True,
-                 ann_file='data/unlabeled_hybrid/hybrid_train_list_videos.txt',
-                 data_prefix=dict(video=data_root), pipeline=train_pipeline))
 
 gpus = 32
 batch_size = 32  # per GPU, as the official --batch_size (lr scaling ignores num_sample)

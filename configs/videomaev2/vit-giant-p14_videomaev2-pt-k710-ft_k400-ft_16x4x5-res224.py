@@ -18,15 +18,11 @@ load_from = 'checkpoints/vit_g_k710_ft_k400_head.pth'
 
 data_root = 'data/kinetics400/videos_train'
 data_root_val = 'data/kinetics400/videos_val'
-train_dataloader = dict(dataset=dict(
-    ann_file='data/kinetics400/kinetics400_train_list_videos.txt',
-    data_prefix=dict(video=data_root)))
-val_dataloader = dict(dataset=dict(
-    ann_file='data/kinetics400/kinetics400_val_list_videos.txt',
-    data_prefix=dict(video=data_root_val)))
-test_dataloader = dict(dataset=dict(
-    ann_file='data/kinetics400/kinetics400_val_list_videos.txt',
-    data_prefix=dict(video=data_root_val)))
+ann_file_train = 'data/kinetics400/kinetics400_train_list_videos.txt'
+ann_file_val = 'data/kinetics400/kinetics400_val_list_videos.txt'
+train_dataloader = dict(dataset=dict(ann_file=ann_file_train, data_prefix=dict(video=data_root)))
+val_dataloader = dict(dataset=dict(ann_file=ann_file_val, data_prefix=dict(video=data_root_val)))
+test_dataloader = val_dataloader
 
 gpus = 32
 batch_size = 3

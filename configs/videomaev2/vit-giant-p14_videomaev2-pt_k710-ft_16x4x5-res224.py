@@ -4,7 +4,7 @@
 # 35 epochs, warmup 5, lr 1e-3 * 3 * 32 / 256, AdamW (0.9, 0.999), wd 0.1, layer decay 0.9,
 # drop path 0.3, clip_grad 5.0, RandAug m7-n4, mixup 0.8 / cutmix 1.0, label smoothing 0.1,
 # reprob 0.25; dense sampling 16 x 4; test 5 clips x 3 crops, short side 224).
-_base_ = ['../_base_/default_runtime.py']
+_base_ = ['../_base_/datasets/k710_video.py', '../_base_/default_runtime.py']
 custom_imports = dict(imports=['projects.videomaev2'], allow_failed_imports=False)
 
 arch = 'g'
@@ -30,62 +30,9 @@ model = dict(
     # Recognizer3D and their softmax scores averaged (cls_head.average_clips='prob')
     test_cfg=None)
 
-dataset_type = 'VideoDataset'
-data_root = 'data/k710/videos'
-num_sample = 2
-train_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=num_frames, frame_interval=4, num_clips=1),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='RandomResizedCrop', area_range=(0.08, 1.0)),
-    dict(type='Resize', scale=(224, 224), keep_ratio=False),
-    dict(type='Flip', flip_ratio=0.5),
-    # RandAug m7-n4 through pytorchvideo (pip install pytorchvideo), as mmaction2's configs
-    dict(type='PytorchVideoWrapper', op='RandAugment', magnitude=7, num_layers=4),
-    dict(type='RandomErasing', erase_prob=0.25, mode='rand'),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-val_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=num_frames, frame_interval=4, num_clips=1,
-         test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 224)),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-test_pipeline = [  # 16 frames x 5 clips x 3 crops (the paper's 16x5x3)
-    dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=num_frames, frame_interval=4, num_clips=5,
-         test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 224)),
-    dict(type='ThreeCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-train_dataloader = dict(
-    batch_size=3, num_workers=10, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='repeat_pseudo_collate'),
-    dataset=dict(type='RepeatAugDataset', num_repeats=num_sample, sample_once=True,
-                 ann_file='data/k710/k710_train_list_videos.txt',
-                 data_prefix=dict(video=data_root), pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=8, num_workers=8, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, ann_file='data/k710/k710_val_list_videos.txt',
-                 data_prefix=dict(video=data_root), pipeline=val_pipeline, test_mode=True))
-test_dataloader = dict(
-    batch_size=1, num_workers=8, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, ann_file='data/k710/k710_val_list_videos.txt',
-                 data_prefix=dict(video=data_root), pipeline=test_pipeline, test_mode=True))
-val_evaluator = dict(type='AccMetric')
-test_evaluator = val_evaluator
+# K710 with the shared Kinetics pipelines: dense 16 x 4 sampling, RandAug / random erasing,
+# num_sample 2; test 5 clips x 3 crops (configs/_base_/datasets/kinetics_video.py)
+train_dataloader = dict(batch_size=3)
 
 gpus = 32
 batch_size = 3

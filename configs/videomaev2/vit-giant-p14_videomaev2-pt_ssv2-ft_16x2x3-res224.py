@@ -14,47 +14,32 @@ model = dict(
         dict(type='MixupBlending', alpha=0.8, num_classes=num_classes),
         dict(type='CutmixBlending', alpha=1.0, num_classes=num_classes)])))
 
+# SSv2 data: the K710 loaders with SSv2 lists, sparse sampling of 16 segments, 2 test clips
+# and no flip
 data_root = 'data/sthv2/videos'
+data_root_val = data_root
+ann_file_train = 'data/sthv2/sthv2_train_list_videos.txt'
+ann_file_val = 'data/sthv2/sthv2_val_list_videos.txt'
 train_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='UniformSample', clip_len=num_frames, num_clips=1),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='RandomResizedCrop', area_range=(0.08, 1.0)),
-    dict(type='Resize', scale=(224, 224), keep_ratio=False),
-    # RandAug m7-n4 through pytorchvideo (pip install pytorchvideo), as mmaction2's configs
-    dict(type='PytorchVideoWrapper', op='RandAugment', magnitude=7, num_layers=4),
-    dict(type='RandomErasing', erase_prob=0.25, mode='rand'),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
+    dict(type='VideoInit'), dict(type='UniformSample', clip_len=num_frames, num_clips=1),
+    dict(type='VideoDecode'), *[t for t in _base_.train_transforms if t.type != 'Flip']
 ]
 val_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='VideoInit'),
     dict(type='UniformSample', clip_len=num_frames, num_clips=1, test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 224)),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
+    dict(type='VideoDecode'), *_base_.val_transforms
 ]
-test_pipeline = [  # 16 frames x 2 clips x 3 crops
-    dict(type='DecordInit'),
+test_pipeline = [
+    dict(type='VideoInit'),
     dict(type='UniformSample', clip_len=num_frames, num_clips=2, test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 224)),
-    dict(type='ThreeCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
+    dict(type='VideoDecode'), *_base_.test_transforms
 ]
-train_dataloader = dict(dataset=dict(
-    ann_file='data/sthv2/sthv2_train_list_videos.txt', data_prefix=dict(video=data_root),
-    pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(
-    ann_file='data/sthv2/sthv2_val_list_videos.txt', data_prefix=dict(video=data_root),
-    pipeline=val_pipeline))
-test_dataloader = dict(dataset=dict(
-    ann_file='data/sthv2/sthv2_val_list_videos.txt', data_prefix=dict(video=data_root),
-    pipeline=test_pipeline))
+train_dataloader = dict(dataset=dict(ann_file=ann_file_train, data_prefix=dict(video=data_root),
+                                     pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(ann_file=ann_file_val, data_prefix=dict(video=data_root),
+                                   pipeline=val_pipeline))
+test_dataloader = dict(dataset=dict(ann_file=ann_file_val, data_prefix=dict(video=data_root),
+                                    pipeline=test_pipeline))
 
 gpus = 32
 batch_size = 3

@@ -1,5 +1,6 @@
 """Datasets, transforms and video I/O (importing this registers them)."""
 from .hooks import BadSampleReportHook
+from .repeat_aug_dataset import VideoRepeatAugDataset
 from .synthetic_dataset import SyntheticVideoDataset
 from .transforms import ArrayVideoReader, ShortVideoError, VideoDecode, VideoInit, VideoSampleFrames
 from .video_io import VideoReader, VideoReadError, open_video, write_frames, write_video
@@ -8,5 +9,6 @@ from .video_list_dataset import SkipBadSamplesMixin, VideoListDataset
 __all__ = [
     'VideoReader', 'VideoReadError', 'ShortVideoError', 'open_video', 'write_video',
     'write_frames', 'ArrayVideoReader', 'VideoInit', 'VideoDecode', 'VideoSampleFrames',
-    'VideoListDataset', 'SyntheticVideoDataset', 'SkipBadSamplesMixin', 'BadSampleReportHook',
+    'VideoListDataset', 'VideoRepeatAugDataset', 'SyntheticVideoDataset', 'SkipBadSamplesMixin',
+    'BadSampleReportHook',
 ]

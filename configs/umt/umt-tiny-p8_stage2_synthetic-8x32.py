@@ -1,6 +1,8 @@
 # UMT stage 2 on synthetic captions (CPU): tiny student + tiny teacher + a 3-layer BERT
 # (fusion layer 2) built from a local config, tokenizer from the synthetic vocabulary.
-# Zero-shot retrieval R@1/5/10 on the val split. No file or download needed.
+# Zero-shot retrieval R@1/5/10 on the val split: `retrieval/*` re-ranks each query's top 16
+# VTC candidates with the VTM head (16 of 100 ~ the official 128 of MSRVTT's 1000),
+# `retrieval_emb/*` is the VTC ranking. No file or download needed.
 _base_ = ['./umt-base-p16_bert-base_25m-pre_f4-res224_video-text.py']
 
 num_frames = 8
@@ -20,6 +22,7 @@ model = dict(
     embed_dim=32,
     clip_return_layer=2,
     max_txt_len=24,
+    k_test=16,
     seed=0)
 
 pipeline = [dict(type='FormatShape', input_format='NCTHW'),

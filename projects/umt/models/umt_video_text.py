@@ -5,8 +5,14 @@ semantic mask and alignment targets (UTA, as in stage 1), the masked student enc
 video, BERT encodes the caption; VTC contrasts pooled projections (gathered over ranks), VTM
 classifies fused pairs with mined hard negatives, MLM reconstructs masked words from the
 fused text.
+
+Zero-shot retrieval follows ``multi_modality/tasks/retrieval_utils.py`` ``evaluation``: the
+VTC similarity ranks every pair; with ``k_test`` set, each video's (each text's) top
+``k_test`` candidates are re-scored by the VTM head (:meth:`UMTVideoText.itm_rerank`).
 """
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -61,7 +67,13 @@ class UMTVideoText(BaseModel):
         loss_weight: Weights of ``uta``, ``vtc``, ``vtm``, ``mlm`` (all 1; 0 disables).
         vtm_hard_negatives: Mine VTM negatives from the similarities (True).
         seed: Seed of the masking / negative-sampling generator (None = global RNG).
+        k_test: Zero-shot retrieval re-ranks each query's top ``k_test`` VTC candidates with
+            the VTM head (official: 128); None or 0 ranks by VTC only. With it, ``predict``
+            also returns the token features the re-ranking needs.
     """
+
+    #: Score of the pairs outside a query's top ``k_test`` (official ``-100.0``).
+    itm_fill = -100.0
 
     def __init__(self,
                  backbone: dict,
@@ -78,6 +90,7 @@ class UMTVideoText(BaseModel):
                  loss_weight: dict | None = None,
                  vtm_hard_negatives: bool = True,
                  seed: int | None = None,
+                 k_test: int | None = None,
                  data_preprocessor: dict | None = None,
                  init_cfg: dict | list | None = None) -> None:
         super().__init__(data_preprocessor=build_data_preprocessor(data_preprocessor),
@@ -117,6 +130,9 @@ class UMTVideoText(BaseModel):
         self.vtc_loss = MODELS.build(dict(type='VTCLoss', all_gather=True))
         self.vtm_loss = MODELS.build(dict(type='VTMLoss', hard_negatives=vtm_hard_negatives))
         self.mlm_loss = MODELS.build(dict(type='MLMLoss'))
+        if k_test is not None and k_test < 0:
+            raise ValueError(f'k_test must be >= 0 or None, got {k_test}')
+        self.k_test = k_test or None
         self.seed = seed
         self._generator: torch.Generator | None = None
 
@@ -218,23 +234,101 @@ class UMTVideoText(BaseModel):
         return losses
 
     @torch.no_grad()
-    def extract_feat(self, inputs: torch.Tensor, captions: list[str] | None = None) -> dict:
+    def extract_feat(self, inputs: torch.Tensor, captions: list[str] | None = None,
+                     tokens: bool = False) -> dict:
         """Normalised retrieval features: ``video_feat`` ``(B, T, E)`` (per frame, as the
-        official ``keep_temporal`` evaluation), ``text_feat`` ``(B, E)``."""
+        official ``keep_temporal`` evaluation), ``text_feat`` ``(B, E)``. ``tokens=True`` adds
+        what the VTM head reads: ``vision_embeds`` ``(B, N, C)`` (every frame's tokens in one
+        sequence: the official ``eval_frame_ensemble='concat'``), ``text_embeds`` ``(B, L, D)``
+        (the text-mode BERT output) and ``text_atts`` ``(B, L)``."""
         video = as_clip_batch(inputs)
-        _, pooled, _ = self.encode_vision(video, None, keep_temporal=True)
+        vision_embeds, pooled, _ = self.encode_vision(video, None, keep_temporal=True)
         out = dict(video_feat=F.normalize(self.vision_proj(pooled), dim=-1))
+        if tokens:
+            out['vision_embeds'] = vision_embeds
         if captions is not None:
-            _, text_cls = self.encode_text(self.tokenize(captions, video.device))
+            if len(captions) != video.shape[0]:
+                raise ValueError(f'{video.shape[0]} clips for {len(captions)} captions: '
+                                 'retrieval takes one clip per sample')
+            text = self.tokenize(captions, video.device)
+            text_embeds, text_cls = self.encode_text(text)
             out['text_feat'] = F.normalize(self.text_proj(text_cls), dim=-1)
+            if tokens:
+                out['text_embeds'] = text_embeds
+                out['text_atts'] = text.attention_mask
         return out
 
     def predict(self, inputs: torch.Tensor, data_samples: list) -> list:
-        feats = self.extract_feat(inputs, [_caption(s) for s in data_samples])
+        feats = self.extract_feat(inputs, [_caption(s) for s in data_samples],
+                                  tokens=self.k_test is not None)
         for i, sample in enumerate(data_samples):
-            sample.set_field(feats['video_feat'][i].cpu(), 'video_feat')
-            sample.set_field(feats['text_feat'][i].cpu(), 'text_feat')
+            for key, value in feats.items():
+                sample.set_field(value[i].cpu(), key)
         return data_samples
+
+    @torch.no_grad()
+    def itm_rerank(self, sim_v2t: torch.Tensor,
+                   vision_embeds: torch.Tensor | Sequence[torch.Tensor],
+                   text_embeds: torch.Tensor, text_atts: torch.Tensor,
+                   k_test: int | None = None, batch_size: int = 32
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Re-ranked retrieval scores (official ``retrieval_utils.evaluation``).
+
+        For each video (row of ``sim_v2t``) the ``k_test`` texts with the highest VTC
+        similarity, and for each text (column) the ``k_test`` best videos, are scored by the
+        VTM head: the ``match`` logit ``itm_head(fused [CLS])[:, 1]``, without softmax or VTC
+        term. Every other pair gets :attr:`itm_fill`. The two directions are scored
+        separately, so ``score_t2v`` is not ``score_v2t.T`` (a pair can be in one top-k only).
+
+        Args:
+            sim_v2t: VTC similarities ``(n_v, n_t)``.
+            vision_embeds: Video tokens ``(n_v, N, C)`` (or a sequence of ``(N, C)``; moved to
+                the model's device once).
+            text_embeds / text_atts: Text-mode BERT output ``(n_t, L, D)`` and its mask.
+            k_test: Candidates per query (default: the model's ``k_test``).
+            batch_size: Pairs per fusion forward (official 32).
+
+        Returns:
+            ``(score_v2t (n_v, n_t), score_t2v (n_t, n_v))``, float32 on the CPU.
+        """
+        k_test = self.k_test if k_test is None else k_test
+        if not k_test or k_test < 0:
+            raise ValueError(f'itm_rerank needs k_test >= 1, got {k_test}')
+        n_v, n_t = sim_v2t.shape
+        param = self.itm_head.weight
+        if isinstance(vision_embeds, torch.Tensor):
+            vision = vision_embeds.to(param.device, param.dtype)
+        else:  # fill one device tensor instead of stacking a second copy on the host
+            vision = param.new_empty((n_v, *vision_embeds[0].shape))
+            for i, v in enumerate(vision_embeds):
+                vision[i] = v
+        text = text_embeds.to(param.device, param.dtype)
+        atts = text_atts.to(param.device)
+        if vision.shape[0] != n_v or text.shape[0] != n_t:
+            raise ValueError(f'sim_v2t is {tuple(sim_v2t.shape)} but there are '
+                             f'{vision.shape[0]} videos and {text.shape[0]} texts')
+
+        def score(v_idx, t_idx):  # VTM match logits of the pairs (v_idx[i], t_idx[i])
+            v_idx, t_idx = v_idx.to(param.device), t_idx.to(param.device)
+            out = [self.fusion_logits(text[t], atts[t], vision[v])[:, 1]
+                   for v, t in zip(v_idx.split(batch_size), t_idx.split(batch_size))]
+            return torch.cat(out).float().cpu()
+
+        was_training = self.training
+        self.eval()  # no dropout (the official evaluation runs in eval mode)
+        try:
+            sim_v2t = sim_v2t.float().cpu()
+            score_v2t = torch.full((n_v, n_t), self.itm_fill)
+            top_t = sim_v2t.topk(min(k_test, n_t), dim=1).indices  # (n_v, k)
+            rows = torch.arange(n_v)[:, None].expand_as(top_t)
+            score_v2t[rows, top_t] = score(rows.flatten(), top_t.flatten()).view_as(top_t)
+            score_t2v = torch.full((n_t, n_v), self.itm_fill)
+            top_v = sim_v2t.T.topk(min(k_test, n_v), dim=1).indices  # (n_t, k)
+            rows = torch.arange(n_t)[:, None].expand_as(top_v)
+            score_t2v[rows, top_v] = score(top_v.flatten(), rows.flatten()).view_as(top_v)
+        finally:
+            self.train(was_training)
+        return score_v2t, score_t2v
 
     def forward(self, inputs: torch.Tensor, data_samples: list | None = None,
                 mode: str = 'tensor'):

@@ -93,6 +93,19 @@ def order_label(clip: Clip) -> int:
     return SHAPES.index(s1)
 
 
+def mover_shape_label(clip: Clip) -> int:
+    """Shape of the single moving object among objects of distinct shapes; -1 otherwise.
+
+    Needs time (which object moves) and appearance (its shape): one frame narrows the
+    answer to the shapes on screen, 1 of 2-3.
+    """
+    movers = [o for o in clip.objects if o.direction not in (None, 'static')]
+    shapes = [o.shape for o in clip.objects]
+    if len(movers) != 1 or len(set(shapes)) != len(shapes) or movers[0].shape not in SHAPES:
+        return -1
+    return SHAPES.index(movers[0].shape)
+
+
 def event_order_label(clip: Clip) -> int:
     """Which came first: the (single) colour change or the (single) start of a motion."""
     changes = [e.frame for e in clip.events if e.kind == 'color_change']
@@ -114,6 +127,10 @@ TASKS: dict[str, TaskSpec] = {
     'order': TaskSpec(
         'order', list(SHAPES), True,
         'Two objects change colour: which shape changes colour first?', order_label),
+    'mover_shape': TaskSpec(
+        'mover_shape', list(SHAPES), True,
+        'One object moves, the others stand still: what is the shape of the moving object?',
+        mover_shape_label),
     'event_order': TaskSpec(
         'event_order', list(EVENT_ORDER_CLASSES), True,
         'One object changes colour and another starts moving: which happens first?',

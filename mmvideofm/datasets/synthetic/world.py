@@ -191,6 +191,8 @@ class SyntheticWorld:
             objs, want = self._layout_order(rng)
         elif task == 'event_order':
             objs, want = self._layout_event_order(rng)
+        elif task == 'mover_shape':
+            objs, want = self._layout_mover_shape(rng)
         else:
             objs, want = self._layout_free(rng), None
         background = make_background(rng, cfg.size, cfg.size, cfg.noise)
@@ -264,6 +266,23 @@ class SyntheticWorld:
         self._colors(rng, objs)
         self._place_unbiased(rng, objs)
         return objs, label
+
+    def _layout_mover_shape(self, rng: np.random.Generator) -> tuple[list[_Obj], int]:
+        """2..max_objects objects of distinct shapes; exactly one moves (placed so that no
+        single frame tells which); its shape is the label."""
+        cfg = self.config
+        if cfg.max_objects < 2 or len(cfg.shapes) < 2:
+            raise ValueError("task 'mover_shape' needs max_objects >= 2 and at least 2 shapes")
+        n = int(rng.integers(2, min(cfg.max_objects, len(cfg.shapes)) + 1))
+        shapes = [str(s) for s in rng.choice(cfg.shapes, n, replace=False)]
+        objs = [self._new_obj(rng, shape) for shape in shapes]
+        mover = objs[int(rng.integers(n))]
+        self._set_motion(rng, mover, str(rng.choice(DIRECTIONS[:-1])), (0, cfg.num_frames - 1))
+        for obj in objs:
+            obj.span = (0, cfg.num_frames)
+        self._colors(rng, objs)
+        self._place_unbiased(rng, objs)
+        return objs, SHAPES.index(mover.shape)
 
     def _place_unbiased(self, rng: np.random.Generator, objs: list[_Obj]) -> None:
         """Placement that hides which object moves from any single frame.

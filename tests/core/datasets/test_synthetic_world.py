@@ -146,6 +146,20 @@ def test_event_order_label_matches_event_times(world):
     assert seen == set(EVENT_ORDER_CLASSES)
 
 
+def test_mover_shape_label_is_the_moving_objects_shape(world):
+    seen, counts = set(), set()
+    for i in range(N):
+        clip = world.sample(i, 'mover_shape')
+        shapes = [o.shape for o in clip.objects]
+        assert len(set(shapes)) == len(shapes) >= 2  # distinct shapes: one frame is ambiguous
+        moving = [o for o in clip.objects if not np.array_equal(o.boxes[-1], o.boxes[0])]
+        assert len(moving) == 1
+        assert TASKS['mover_shape'].classes[clip.labels['mover_shape']] == moving[0].shape
+        seen.add(moving[0].shape)
+        counts.add(len(shapes))
+    assert seen == set(SHAPES) and counts == {2, 3}
+
+
 def test_free_clips_have_consistent_events(world):
     kinds = set()
     for i in range(N * 2):

@@ -2,12 +2,16 @@
 
 The paper's claim at toy scale: a student aligned to an *image* teacher (trained on single
 frames, so it knows what is where but nothing about motion) fine-tunes better on a task one
-frame cannot solve ('direction') than the same student trained from scratch with the same
-fine-tuning budget. Everything is in-memory and CPU-sized; ``run_experiment`` returns the
-measured numbers (used by the test and the README).
+frame cannot solve than the same student trained from scratch with the same fine-tuning
+budget. :func:`semantic_config` is the setting where it holds ('mover_shape': which shape
+moves, needing the teacher's appearance knowledge and time); the 'direction' settings
+(:class:`ToyConfig`, :func:`p4_config`; pure motion) are where it does not. Everything is
+in-memory and CPU-sized; ``run_experiment`` returns the measured numbers (used by the tests
+and the README).
 """
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
 
@@ -16,12 +20,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmvideofm.datasets.synthetic import COLORS, SHAPES, SyntheticWorld, WorldConfig
+from mmvideofm.datasets.synthetic import COLORS, SHAPES, TASKS, SyntheticWorld, WorldConfig
 from mmvideofm.registry import MODELS
 
-__all__ = ['ToyConfig', 'p4_config', 'make_clips', 'frame_semantic_labels',
-           'frame_context_targets', 'frame_patch_color_targets', 'train_image_teacher',
-           'pretrain_umt', 'finetune_direction', 'run_experiment']
+__all__ = ['ToyConfig', 'p4_config', 'semantic_config', 'make_clips', 'frame_semantic_labels',
+           'frame_context_targets', 'frame_patch_color_targets', 'frame_patch_shape_targets',
+           'train_image_teacher', 'pretrain_umt', 'finetune_task', 'run_experiment']
 
 FT_LR = 1e-3
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1, 1)
@@ -51,11 +55,21 @@ class ToyConfig:
     max_objects: int = 2
     motion: tuple = (0.6, 0.8)
     noise: int = 6        # world background texture (0 = flat background)
-    teacher_target: str = 'context'  # 'context' | 'patch_color'
+    object_size: tuple = (0.18, 0.26)  # object side as a fraction of ``size``
+    task: str = 'direction'  # the fine-tuning task (a key of the world's TASKS)
+    teacher_target: str = 'context'  # 'context' | 'patch_color' | 'patch_shape'
+    # per-patch class targets: 'linear' probe, or 'cosine' = CLIP-style head (cosine to class
+    # prototypes x a fixed logit scale), which puts the classes on the unit sphere the
+    # alignment loss compares
+    teacher_probe: str = 'linear'
+    teacher_logit_scale: float = 10.
     pretrain_iters: int = 0  # > 0: stage 1 by random batches of ``batch_size`` (else epochs)
     ft_iters: int = 0     # > 0: fine-tune by random batches of ``ft_batch_size`` (else epochs)
     ft_batch_size: int = 32
     ft_lr: float = FT_LR
+    # 'official': mean pool -> new fc_norm -> head, as the official fine-tuning builds it;
+    # 'normed_tokens': mean of the stage-1 ``norm``-ed tokens -> Linear
+    ft_head: str = 'normed_tokens'
     ft_pct_start: float = 0.15
     label_smoothing: float = 0.1
     pretrain_lr: float = 1.5e-3
@@ -74,11 +88,25 @@ def p4_config(**kwargs) -> ToyConfig:
     return ToyConfig(**base)
 
 
-def make_clips(n: int, split: str, cfg: ToyConfig, task: str = 'direction', seed: int = 0):
+def semantic_config(**kwargs) -> ToyConfig:
+    """The setting where the image teacher's knowledge matters: fine-tune on 'mover_shape'
+    (one of 2 objects moves; which shape is it?), the teacher knows every patch's shape
+    (``patch_shape`` through a CLIP-style cosine head), flat background, objects of
+    9-11 px on 32 px so that a patch-8 teacher can tell shapes apart; fine-tuning 12 epochs
+    of 1920 clips in the official fine-tuning layout."""
+    base = dict(task='mover_shape', teacher_target='patch_shape', teacher_probe='cosine',
+                noise=0, object_size=(0.28, 0.36), teacher_steps=800, finetune_epochs=12,
+                ft_head='official')
+    base.update(kwargs)
+    return ToyConfig(**base)
+
+
+def make_clips(n: int, split: str, cfg: ToyConfig, task: str | None = 'direction',
+               seed: int = 0):
     """``(video (n, 3, T, H, W) normalised, labels (n,), clips)`` from the synthetic world."""
     world = SyntheticWorld(WorldConfig(num_frames=cfg.num_frames, size=cfg.size,
                                        max_objects=cfg.max_objects, motion=cfg.motion,
-                                       noise=cfg.noise),
+                                       noise=cfg.noise, object_size=cfg.object_size),
                            seed=seed, split=split)
     clips = [world.sample(i, task) for i in range(n)]
     frames = torch.from_numpy(np.stack([c.frames[::cfg.frame_stride] for c in clips]))
@@ -160,10 +188,49 @@ def frame_patch_color_targets(clips, cfg: ToyConfig) -> torch.Tensor:
     return out.flatten(2)
 
 
+def frame_patch_shape_targets(clips, cfg: ToyConfig) -> torch.Tensor:
+    """Per frame and patch: the shape of the object centred in the patch (0 = none, else 1 +
+    shape index; the topmost object wins), ``(n, T, G*G)`` long. What an image model knows
+    about appearance; nothing about motion."""
+    g = cfg.size // cfg.patch
+    ts = list(range(0, cfg.num_frames, cfg.frame_stride))
+    out = torch.zeros(len(clips), len(ts), g, g, dtype=torch.long)
+    for i, clip in enumerate(clips):
+        for j, t in enumerate(ts):
+            for obj in clip.objects:
+                if not obj.visible[t]:
+                    continue
+                x0, y0, x1, y1 = (float(v) for v in obj.boxes[t])
+                cx = min(g - 1, max(0, int((x0 + x1) / 2 // cfg.patch)))
+                cy = min(g - 1, max(0, int((y0 + y1) / 2 // cfg.patch)))
+                out[i, j, cy, cx] = 1 + SHAPES.index(obj.shape)
+    return out.flatten(2)
+
+
+_PATCH_TARGETS = {'patch_color': (frame_patch_color_targets, len(COLORS) + 1),
+                  'patch_shape': (frame_patch_shape_targets, len(SHAPES) + 1)}
+
+
 def _teacher_targets(clips, cfg: ToyConfig) -> torch.Tensor:
-    if cfg.teacher_target == 'patch_color':
-        return frame_patch_color_targets(clips, cfg)
+    if cfg.teacher_target in _PATCH_TARGETS:
+        return _PATCH_TARGETS[cfg.teacher_target][0](clips, cfg)
+    if cfg.teacher_target != 'context':
+        raise ValueError(f'teacher_target must be context, {", ".join(_PATCH_TARGETS)}; got '
+                         f'{cfg.teacher_target!r}')
     return frame_context_targets(clips, cfg)
+
+
+class CosineProbe(nn.Module):
+    """CLIP's zero-shot head at toy scale: cosine between a token and learned class
+    prototypes (CLIP's text embeddings), times a fixed logit scale."""
+
+    def __init__(self, dim: int, num_classes: int, logit_scale: float = 10.) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(num_classes, dim) * dim ** -0.5)
+        self.logit_scale = logit_scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.logit_scale * F.normalize(x, dim=-1) @ F.normalize(self.weight, dim=-1).t()
 
 
 def _teacher_cfg(cfg: ToyConfig) -> dict:
@@ -172,12 +239,11 @@ def _teacher_cfg(cfg: ToyConfig) -> dict:
                 return_layers=cfg.align_layers, frozen=False)
 
 
-def _student_cfg(cfg: ToyConfig) -> dict:
+def _student_cfg(cfg: ToyConfig, **kwargs) -> dict:
     return dict(type='UMTViT', arch=dict(patch_size=cfg.patch, embed_dim=cfg.width,
                                          depth=cfg.depth, num_heads=cfg.heads, mlp_ratio=4.),
                 img_size=cfg.size, num_frames=cfg.num_frames // cfg.frame_stride,
-                pos_embed_base_thw=None,
-                use_mean_pooling=False)
+                pos_embed_base_thw=None, **{'use_mean_pooling': False, **kwargs})
 
 
 def train_image_teacher(video: torch.Tensor, labels: torch.Tensor, cfg: ToyConfig):
@@ -203,8 +269,13 @@ def train_image_teacher(video: torch.Tensor, labels: torch.Tensor, cfg: ToyConfi
             score_fn=lambda out, tgt: 100. * (1 - F.mse_loss(out * 4., tgt).item()
                                               / tgt.var().item()),
             num_eval=256)
-    if labels.dtype == torch.long:  # per-patch classes (frame_patch_color_targets)
-        probe = nn.Linear(cfg.teacher_dim, len(COLORS) + 1)
+    if labels.dtype == torch.long:  # per-patch classes (frame_patch_{color,shape}_targets)
+        num_classes = _PATCH_TARGETS.get(cfg.teacher_target, (None, len(COLORS) + 1))[1]
+        if cfg.teacher_probe not in ('linear', 'cosine'):
+            raise ValueError(f"teacher_probe must be 'linear' or 'cosine', got "
+                             f'{cfg.teacher_probe!r}')
+        probe = (CosineProbe(cfg.teacher_dim, num_classes, cfg.teacher_logit_scale)
+                 if cfg.teacher_probe == 'cosine' else nn.Linear(cfg.teacher_dim, num_classes))
 
         def patch_acc(out, tgt):  # accuracy on object patches (%)
             fg = tgt > 0
@@ -290,6 +361,8 @@ def pretrain_umt(video: torch.Tensor, teacher: nn.Module, cfg: ToyConfig) -> nn.
 
 
 class _Classifier(nn.Module):
+    """Mean of the ``norm``-ed tokens -> Linear (the head the first measurements used)."""
+
     def __init__(self, backbone: nn.Module, num_classes: int) -> None:
         super().__init__()
         self.backbone = backbone
@@ -299,13 +372,34 @@ class _Classifier(nn.Module):
         return self.fc_cls(self.backbone.forward_features(x).mean(1))
 
 
-def finetune_direction(backbone: nn.Module, train, val, cfg: ToyConfig,
-                       num_classes: int = 9) -> float:
-    """Fine-tune ``backbone`` + linear head on 'direction'; returns val top-1 (%)."""
+def official_finetune_model(backbone: nn.Module, cfg: ToyConfig, num_classes: int) -> nn.Module:
+    """The official fine-tuning layout: the student with mean pooling, a new ``fc_norm`` and
+    ``head`` (init scale 0.001); the stage-1 ``norm`` is not loaded (``Identity`` there)."""
+    model = MODELS.build(_student_cfg(cfg, use_mean_pooling=True, num_classes=num_classes))
+    state = {k: v for k, v in backbone.state_dict().items() if not k.startswith('norm.')}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or set(missing) - {'fc_norm.weight', 'fc_norm.bias', 'head.weight',
+                                     'head.bias'}:
+        raise RuntimeError(f'fine-tune model does not match the student: missing {missing}, '
+                           f'unexpected {unexpected}')
+    return model
+
+
+def finetune_task(backbone: nn.Module, train, val, cfg: ToyConfig,
+                  num_classes: int | None = None, single_frame: bool = False) -> float:
+    """Fine-tune ``backbone`` + linear head on ``cfg.task``; returns val top-1 (%).
+
+    ``single_frame``: train and test on the middle frame repeated (the one-frame baseline).
+    """
     torch.manual_seed(cfg.seed + 2)
-    model = _Classifier(backbone, num_classes)
+    num_classes = num_classes or TASKS[cfg.task].num_classes
+    model = (official_finetune_model(backbone, cfg, num_classes) if cfg.ft_head == 'official'
+             else _Classifier(backbone, num_classes))
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.ft_lr, weight_decay=0.05)
     (x, y), (xv, yv) = train, val
+    if single_frame:
+        mid = x.shape[2] // 2
+        x, xv = (v[:, :, mid:mid + 1].expand_as(v).contiguous() for v in (x, xv))
     gen = torch.Generator().manual_seed(cfg.seed + 3)
     if cfg.ft_iters > 0:  # random batches, as the runner configs
         batches = [torch.randint(0, x.shape[0], (cfg.ft_batch_size, ), generator=gen)
@@ -328,26 +422,37 @@ def finetune_direction(backbone: nn.Module, train, val, cfg: ToyConfig,
     return float((pred == yv).float().mean() * 100)
 
 
-def run_experiment(cfg: ToyConfig | None = None) -> dict:
-    """Teacher -> UMT stage 1 -> fine-tune, against scratch with the same fine-tuning."""
+def run_experiment(cfg: ToyConfig | None = None, single_frame: bool = True) -> dict:
+    """Teacher -> UMT stage 1 -> fine-tune, against scratch with the same fine-tuning.
+
+    ``single_frame``: also fine-tune the UMT student on the middle frame alone (what one
+    frame gives with the teacher's knowledge).
+    """
     cfg = cfg or ToyConfig()
     t0 = time.time()
     unl, _, unl_clips = make_clips(cfg.n_unlabeled, 'train', cfg, task=None, seed=cfg.seed + 7)
-    x, y, _ = make_clips(cfg.n_train, 'train', cfg, seed=cfg.seed)
-    xv, yv, _ = make_clips(cfg.n_val, 'val', cfg, seed=cfg.seed)
+    x, y, _ = make_clips(cfg.n_train, 'train', cfg, task=cfg.task, seed=cfg.seed)
+    xv, yv, val_clips = make_clips(cfg.n_val, 'val', cfg, task=cfg.task, seed=cfg.seed)
     teacher = train_image_teacher(unl, _teacher_targets(unl_clips, cfg), cfg)
     t1 = time.time()
     umt = pretrain_umt(unl, teacher, cfg)
     t2 = time.time()
-    acc_umt = finetune_direction(umt.backbone, (x, y), (xv, yv), cfg)
+    out = dict(task=cfg.task, chance=100 / TASKS[cfg.task].num_classes)
+    if single_frame:
+        out['top1_umt_single_frame'] = finetune_task(copy.deepcopy(umt.backbone), (x, y),
+                                                     (xv, yv), cfg, single_frame=True)
+        if cfg.task == 'mover_shape':  # guessing among the shapes on screen
+            out['single_frame_ceiling'] = 100 * float(np.mean([1 / len(c.objects)
+                                                               for c in val_clips]))
+    out['top1_umt'] = finetune_task(umt.backbone, (x, y), (xv, yv), cfg)
     torch.manual_seed(cfg.seed)
     scratch = MODELS.build(_student_cfg(cfg))
-    acc_scratch = finetune_direction(scratch, (x, y), (xv, yv), cfg)
+    out['top1_scratch'] = finetune_task(scratch, (x, y), (xv, yv), cfg)
     t3 = time.time()
-    return dict(top1_umt=acc_umt, top1_scratch=acc_scratch, chance=100 / 9,
-                teacher_fit=teacher.train_f1, align_loss_first_epoch=umt.loss_history[0],
-                align_loss_last_epoch=umt.loss_history[-1],
-                seconds_teacher=t1 - t0, seconds_pretrain=t2 - t1, seconds_finetune=t3 - t2)
+    out.update(teacher_fit=teacher.train_f1, align_loss_first_epoch=umt.loss_history[0],
+               align_loss_last_epoch=umt.loss_history[-1], seconds_teacher=t1 - t0,
+               seconds_pretrain=t2 - t1, seconds_finetune=t3 - t2)
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -362,12 +467,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--p4', action='store_true',
                         help='the VideoMAE V2 synthetic regime (patch 4, flat background)')
-    parser.add_argument('--teacher-target', choices=['context', 'patch_color'],
-                        default='context')
+    parser.add_argument('--semantic', action='store_true',
+                        help="the 'mover_shape' setting (semantic_config)")
+    parser.add_argument('--teacher-target', choices=['context', 'patch_color', 'patch_shape'],
+                        default=None)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    cfg = (p4_config if args.p4 else ToyConfig)(seed=args.seed,
-                                                  teacher_target=args.teacher_target)
+    preset = semantic_config if args.semantic else p4_config if args.p4 else ToyConfig
+    cfg = preset(seed=args.seed)
+    if args.teacher_target:
+        cfg.teacher_target = args.teacher_target
     if args.what == 'experiment':
         print(json.dumps(run_experiment(cfg), indent=1))
         return

@@ -1,0 +1,35 @@
+# Fine-tune the semantic stage-1 student on 'mover_shape' (which of 2 objects moves: its
+# shape; 4 classes, needs time and appearance), in the official fine-tuning layout: mean
+# pooling -> new fc_norm -> head (the stage-1 ``norm`` is not loaded). 1920 labelled clips x
+# 12 epochs. The from-scratch baseline: --cfg-options load_from=None
+_base_ = ['./umt-tiny-p8_ft_synthetic-direction-8x32.py']
+
+num_frames = 4
+pipeline = [
+    dict(type='VideoInit'),
+    dict(type='VideoSampleFrames', clip_len=num_frames, frame_interval=2, num_clips=1,
+         test_mode=True),
+    dict(type='VideoDecode'),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+model = dict(backbone=dict(num_frames=num_frames, use_mean_pooling=True),
+             cls_head=dict(num_classes=4))
+load_from = 'work_dirs/umt-tiny-p8_stage1_synthetic-semantic-4x32/epoch_5.pth'
+
+world_cfg = dict(max_objects=2, motion=(0.6, 0.8), noise=0, object_size=(0.28, 0.36))
+train_dataloader = dict(dataset=dict(task='mover_shape', num_samples=1920, num_frames=8,
+                                     world_cfg=world_cfg, pipeline=pipeline))
+val_dataloader = dict(dataset=dict(task='mover_shape', num_frames=8, world_cfg=world_cfg,
+                                   pipeline=pipeline))
+test_dataloader = val_dataloader
+
+max_epochs = 12
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - 2, eta_min=1e-5, by_epoch=True,
+         begin=2, end=max_epochs, convert_to_iter_based=True)
+]
+default_hooks = dict(checkpoint=dict(interval=max_epochs))

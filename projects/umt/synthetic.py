@@ -117,6 +117,25 @@ def make_clips(n: int, split: str, cfg: ToyConfig, task: str | None = 'direction
     return video, labels, clips
 
 
+def _visible_objects(clips, cfg: ToyConfig):
+    """``(clip index, model frame index, world frame, object, box floats)`` of every object
+    visible in the frames the models see."""
+    ts = range(0, cfg.num_frames, cfg.frame_stride)
+    for i, clip in enumerate(clips):
+        for j, t in enumerate(ts):
+            for obj in clip.objects:
+                if obj.visible[t]:
+                    yield i, j, t, obj, tuple(float(v) for v in obj.boxes[t])
+
+
+def _centre_cell(box: tuple, cfg: ToyConfig) -> tuple[int, int]:
+    """Grid cell ``(row, col)`` of a box's centre."""
+    g = cfg.size // cfg.patch
+    x0, y0, x1, y1 = box
+    return (min(g - 1, max(0, int((y0 + y1) / 2 // cfg.patch))),
+            min(g - 1, max(0, int((x0 + x1) / 2 // cfg.patch))))
+
+
 def frame_semantic_labels(clips, cfg: ToyConfig) -> torch.Tensor:
     """Per frame, what an image-text model would know: multi-hot over (colour, coarse cell
     of the object's centre) and (colour, shape), ``(n, T, C*G*G + C*S)`` float.
@@ -129,17 +148,11 @@ def frame_semantic_labels(clips, cfg: ToyConfig) -> torch.Tensor:
     n_pos = len(colors) * g * g
     ts = list(range(0, cfg.num_frames, cfg.frame_stride))
     out = torch.zeros(len(clips), len(ts), n_pos + len(colors) * len(SHAPES))
-    for i, clip in enumerate(clips):
-        for j, t in enumerate(ts):
-            for obj in clip.objects:
-                if not obj.visible[t]:
-                    continue
-                x0, y0, x1, y1 = obj.boxes[t]
-                cx = min(g - 1, max(0, int((x0 + x1) / 2 // cfg.patch)))
-                cy = min(g - 1, max(0, int((y0 + y1) / 2 // cfg.patch)))
-                c = colors.index(obj.colors[t])
-                out[i, j, c * g * g + cy * g + cx] = 1
-                out[i, j, n_pos + c * len(SHAPES) + SHAPES.index(obj.shape)] = 1
+    for i, j, t, obj, box in _visible_objects(clips, cfg):
+        cy, cx = _centre_cell(box, cfg)
+        c = colors.index(obj.colors[t])
+        out[i, j, c * g * g + cy * g + cx] = 1
+        out[i, j, n_pos + c * len(SHAPES) + SHAPES.index(obj.shape)] = 1
     return out
 
 
@@ -154,16 +167,11 @@ def frame_context_targets(clips, cfg: ToyConfig) -> torch.Tensor:
     cx, cy = cx.flatten(), cy.flatten()  # (G*G,)
     ts = list(range(0, cfg.num_frames, cfg.frame_stride))
     out = torch.zeros(len(clips), len(ts), g * g, 3 * len(colors))
-    for i, clip in enumerate(clips):
-        for j, t in enumerate(ts):
-            for obj in clip.objects:
-                if not obj.visible[t]:
-                    continue
-                x0, y0, x1, y1 = (float(v) for v in obj.boxes[t])
-                c = colors.index(obj.colors[t])
-                out[i, j, :, 3 * c] = 1.
-                out[i, j, :, 3 * c + 1] = ((x0 + x1) / 2 - cx) / cfg.size
-                out[i, j, :, 3 * c + 2] = ((y0 + y1) / 2 - cy) / cfg.size
+    for i, j, t, obj, (x0, y0, x1, y1) in _visible_objects(clips, cfg):
+        c = colors.index(obj.colors[t])
+        out[i, j, :, 3 * c] = 1.
+        out[i, j, :, 3 * c + 1] = ((x0 + x1) / 2 - cx) / cfg.size
+        out[i, j, :, 3 * c + 2] = ((y0 + y1) / 2 - cy) / cfg.size
     return out
 
 
@@ -176,15 +184,10 @@ def frame_patch_color_targets(clips, cfg: ToyConfig) -> torch.Tensor:
     ts = list(range(0, cfg.num_frames, cfg.frame_stride))
     out = torch.zeros(len(clips), len(ts), g, g, dtype=torch.long)
     centres = (torch.arange(g, dtype=torch.float) + 0.5) * cfg.patch
-    for i, clip in enumerate(clips):
-        for j, t in enumerate(ts):
-            for obj in clip.objects:
-                if not obj.visible[t]:
-                    continue
-                x0, y0, x1, y1 = (float(v) for v in obj.boxes[t])
-                ys = (centres >= y0) & (centres < y1)
-                xs = (centres >= x0) & (centres < x1)
-                out[i, j][ys[:, None] & xs[None, :]] = 1 + colors.index(obj.colors[t])
+    for i, j, t, obj, (x0, y0, x1, y1) in _visible_objects(clips, cfg):
+        ys = (centres >= y0) & (centres < y1)
+        xs = (centres >= x0) & (centres < x1)
+        out[i, j][ys[:, None] & xs[None, :]] = 1 + colors.index(obj.colors[t])
     return out.flatten(2)
 
 
@@ -195,15 +198,8 @@ def frame_patch_shape_targets(clips, cfg: ToyConfig) -> torch.Tensor:
     g = cfg.size // cfg.patch
     ts = list(range(0, cfg.num_frames, cfg.frame_stride))
     out = torch.zeros(len(clips), len(ts), g, g, dtype=torch.long)
-    for i, clip in enumerate(clips):
-        for j, t in enumerate(ts):
-            for obj in clip.objects:
-                if not obj.visible[t]:
-                    continue
-                x0, y0, x1, y1 = (float(v) for v in obj.boxes[t])
-                cx = min(g - 1, max(0, int((x0 + x1) / 2 // cfg.patch)))
-                cy = min(g - 1, max(0, int((y0 + y1) / 2 // cfg.patch)))
-                out[i, j, cy, cx] = 1 + SHAPES.index(obj.shape)
+    for i, j, _, obj, box in _visible_objects(clips, cfg):
+        out[i, j][_centre_cell(box, cfg)] = 1 + SHAPES.index(obj.shape)
     return out.flatten(2)
 
 

@@ -137,9 +137,9 @@ def test_umt_beats_scratch_on_direction():
 
 @pytest.mark.slow
 def test_stage2_synthetic_retrieval(tmp_path):
-    """Stage 2 on synthetic captions through the runner (the config as shipped, ~2.5 min on
-    one core): retrieval well above chance (100 pairs: chance mean R@{1,5,10} = 5.3;
-    measured 54.3)."""
+    """Stage 2 on synthetic captions through the runner (the config as shipped, ~1.5-3 min on
+    one core): retrieval well above chance (100 pairs: chance mean R@{1,5,10} = 5.3), both
+    with the official VTM re-ranking and by VTC alone."""
     import os.path as osp
 
     from mmengine.runner import Runner
@@ -154,7 +154,8 @@ def test_stage2_synthetic_retrieval(tmp_path):
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics = runner.val_loop.run()
-    assert metrics['retrieval/mean_R'] > 30, metrics
+    assert metrics['retrieval/mean_R'] > 60, metrics  # VTM re-ranked (measured 72.3)
+    assert metrics['retrieval_emb/mean_R'] > 60, metrics  # VTC only (measured 72.0)
 
 
 @pytest.mark.parametrize('target,min_score', [('semantic', 10), ('patch_color', 50)])

@@ -28,7 +28,8 @@ class SyntheticVideoDataset(BaseDataset):
     Args:
         num_samples: dataset length.
         seed: world seed.
-        task: a key of ``TASKS`` (label and ``metainfo['classes']``).
+        task: a key of ``TASKS`` (label and ``metainfo['classes']``), or None for free
+            clips of any layout (unlabelled pretraining; ``label`` is -1).
         num_frames: frames per clip.
         size: frame height = width.
         split: 'train', 'val' or 'test' (disjoint random streams).
@@ -37,12 +38,13 @@ class SyntheticVideoDataset(BaseDataset):
         test_mode: mmengine's flag.
     """
 
-    def __init__(self, num_samples: int = 1000, seed: int = 0, task: str = 'direction',
+    def __init__(self, num_samples: int = 1000, seed: int = 0, task: str | None = 'direction',
                  num_frames: int = 16, size: int = 32, split: str = 'train',
                  pipeline: list[dict | Callable] = (), world_cfg: dict | None = None,
                  test_mode: bool = False, **kwargs) -> None:
-        if task not in TASKS:
-            raise KeyError(f'unknown synthetic task {task!r}; choose from {list(TASKS)}')
+        if task is not None and task not in TASKS:
+            raise KeyError(f'unknown synthetic task {task!r}; choose from {list(TASKS)} or None '
+                           f'(free, unlabelled clips)')
         if split not in SPLIT_NAMES:
             raise ValueError(f'split must be one of {SPLIT_NAMES}, got {split!r}')
         self.num_samples = int(num_samples)
@@ -51,7 +53,7 @@ class SyntheticVideoDataset(BaseDataset):
         self.world = SyntheticWorld(
             WorldConfig(num_frames=num_frames, size=size, **(world_cfg or {})), seed=seed,
             split=split)
-        metainfo = dict(classes=tuple(TASKS[task].classes))
+        metainfo = dict(classes=tuple(TASKS[task].classes) if task else ())
         metainfo.update(kwargs.pop('metainfo', None) or {})
         kwargs.setdefault('serialize_data', False)  # the data list is just indices
         super().__init__(ann_file='', metainfo=metainfo, pipeline=list(pipeline),
@@ -68,9 +70,9 @@ class SyntheticVideoDataset(BaseDataset):
         clip = self.get_clip(idx)
         index = int(clip.meta['index'])
         T, H, W = clip.frames.shape[:3]
-        name = f'synthetic/{self.split}/{self.task}/{index:06d}'
+        name = f'synthetic/{self.split}/{self.task or "free"}/{index:06d}'
         return dict(
-            imgs=list(clip.frames), label=int(clip.labels[self.task]),
+            imgs=list(clip.frames), label=int(clip.labels[self.task]) if self.task else -1,
             video_reader=ArrayVideoReader(clip.frames, self.world.config.fps, name),
             filename=name, sample_idx=idx, total_frames=T, start_index=0,
             frame_inds=np.arange(T), clip_len=T, num_clips=1, avg_fps=self.world.config.fps,

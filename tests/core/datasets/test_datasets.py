@@ -64,6 +64,11 @@ def test_synthetic_dataset_single_frame_pipeline_and_splits():
     assert not np.array_equal(first['val'], first['test'])
     with pytest.raises(KeyError, match='unknown synthetic task'):
         DATASETS.build(dict(kw, task='colour'))
+    # task=None: free, unlabelled clips (stage-1 / masked pretraining data)
+    free = DATASETS.build(dict(kw, task=None))
+    assert free[1]['label'] == -1 and free.metainfo['classes'] == ()
+    assert np.array_equal(np.stack(free[1]['imgs']), SyntheticWorld(
+        WorldConfig(num_frames=8, size=24), seed=0, split='train').sample(1).frames)
 
 
 def test_video_list_dataset_missing_paths_say_what_to_do(tmp_path):

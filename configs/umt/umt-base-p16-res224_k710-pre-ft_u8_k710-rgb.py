@@ -12,8 +12,9 @@ model = dict(
     type='Recognizer3D',
     backbone=dict(type='UMTViT', arch='b', img_size=224, num_frames=num_frames,
                   drop_path_rate=0.1, use_mean_pooling=True),
+    # official head init: trunc_normal(std=.02) x init_scale 0.001 -> std 2e-5, bias 0
     cls_head=dict(type='TimeSformerHead', num_classes=num_classes, in_channels=768,
-                  init_std=0.001, average_clips='prob',
+                  init_std=2e-5, average_clips='prob',
                   loss_cls=dict(type='CrossEntropyLoss', loss_weight=1.0),
                   # smoothing applied to the mixup / cutmix soft targets = timm's Mixup(
                   # label_smoothing=0.1) + SoftTargetCrossEntropy of the official code

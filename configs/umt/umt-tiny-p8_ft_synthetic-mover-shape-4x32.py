@@ -14,7 +14,8 @@ pipeline = [
     dict(type='PackActionInputs')
 ]
 model = dict(backbone=dict(num_frames=num_frames, use_mean_pooling=True),
-             cls_head=dict(num_classes=4))
+             # official head init: trunc_normal(.02) x init_scale 0.001
+             cls_head=dict(num_classes=4, init_std=2e-5))
 load_from = 'work_dirs/umt-tiny-p8_stage1_synthetic-semantic-4x32/epoch_5.pth'
 
 world_cfg = dict(max_objects=2, motion=(0.6, 0.8), noise=0, object_size=(0.28, 0.36))

@@ -17,8 +17,9 @@ model = dict(
     backbone=dict(type='VideoViT', arch=arch, img_size=224, num_frames=num_frames,
                   tubelet_size=2, drop_path_rate=0.3, use_mean_pooling=True, with_cp=True,
                   init_cfg=dict(type='VideoMAEv2Pretrained', checkpoint=pretrained)),
+    # official head init: trunc_normal(std=.02) x init_scale 0.001 -> std 2e-5, bias 0
     cls_head=dict(type='TimeSformerHead', num_classes=num_classes, in_channels=embed_dim,
-                  init_std=0.02, average_clips='prob',
+                  init_std=2e-5, average_clips='prob',
                   loss_cls=dict(type='CrossEntropyLoss', loss_weight=1.0), label_smooth_eps=0.1),
     data_preprocessor=dict(
         type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],

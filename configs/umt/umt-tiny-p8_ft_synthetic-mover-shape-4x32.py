@@ -15,7 +15,7 @@ pipeline = [
 ]
 model = dict(backbone=dict(num_frames=num_frames, use_mean_pooling=True),
              # official head init: trunc_normal(.02) x init_scale 0.001
-             cls_head=dict(num_classes=4, init_std=2e-5))
+             cls_head=dict(num_classes=4, init_std=2e-5, label_smooth_eps=0.1))
 load_from = 'work_dirs/umt-tiny-p8_stage1_synthetic-semantic-4x32/epoch_5.pth'
 
 world_cfg = dict(max_objects=2, motion=(0.6, 0.8), noise=0, object_size=(0.28, 0.36))
@@ -27,10 +27,7 @@ test_dataloader = val_dataloader
 
 max_epochs = 12
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 2, eta_min=1e-5, by_epoch=True,
-         begin=2, end=max_epochs, convert_to_iter_based=True)
-]
+# as the driver (semantic_config): AdamW 1e-3, OneCycle with 15 % warm-up over 12 x 80 iters
+param_scheduler = [dict(type='OneCycleLR', eta_max=1e-3, total_steps=max_epochs * 80,
+                        pct_start=0.15, by_epoch=False)]
 default_hooks = dict(checkpoint=dict(interval=max_epochs))

@@ -21,3 +21,5 @@ pipeline = [
 world_cfg = dict(max_objects=2, motion=(0.6, 0.8), noise=0, object_size=(0.28, 0.36))
 train_dataloader = dict(dataset=dict(task=None, num_frames=8, world_cfg=world_cfg,
                                      pipeline=pipeline))
+# constant lr, as the driver (projects/umt/synthetic.py pretrain_umt)
+param_scheduler = []

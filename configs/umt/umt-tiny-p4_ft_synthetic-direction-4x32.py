@@ -2,17 +2,10 @@
 # VideoMAE V2 synthetic comparison (500 labeled clips, 300 iters x 32, AdamW 1e-3 OneCycle).
 # The stage-1 checkpoint's teacher / clip_decoder keys are ignored (backbone.* only load).
 # The from-scratch baseline: --cfg-options load_from=None
-_base_ = ['./umt-tiny-p8_ft_synthetic-direction-8x32.py']
+_base_ = ['./umt-tiny-p8_ft_synthetic-direction-8x32.py', '../_base_/datasets/synthetic_every2nd.py']
 
 num_frames = 4  # the model sees every 2nd of the world's 8 frames (as synthetic.py)
-pipeline = [
-    dict(type='VideoInit'),
-    dict(type='VideoSampleFrames', clip_len=num_frames, frame_interval=2, num_clips=1,
-         test_mode=True),
-    dict(type='VideoDecode'),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
+pipeline = {{_base_.synthetic_every2nd_pipeline}}
 model = dict(backbone=dict(arch=dict(patch_size=4), num_frames=num_frames),
              cls_head=dict(average_clips='prob'))
 load_from = 'work_dirs/umt-tiny-p4_stage1_synthetic-4x32/iter_600.pth'

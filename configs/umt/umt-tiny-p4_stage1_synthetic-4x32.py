@@ -3,17 +3,10 @@
 # single synthetic frames. Make the teacher first:
 #   python projects/umt/synthetic.py teacher --p4 --out work_dirs/umt_synthetic/teacher-p4.pth
 # then: python tools/train.py configs/umt/umt-tiny-p4_stage1_synthetic-4x32.py
-_base_ = ['./umt-tiny-p8_stage1_synthetic-8x32.py']
+_base_ = ['./umt-tiny-p8_stage1_synthetic-8x32.py', '../_base_/datasets/synthetic_every2nd.py']
 
 num_frames = 4  # the model sees every 2nd of the world's 8 frames (as synthetic.py)
-pipeline = [
-    dict(type='VideoInit'),
-    dict(type='VideoSampleFrames', clip_len=num_frames, frame_interval=2, num_clips=1,
-         test_mode=True),
-    dict(type='VideoDecode'),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
+pipeline = {{_base_.synthetic_every2nd_pipeline}}
 size = 32
 model = dict(
     backbone=dict(arch=dict(patch_size=4), num_frames=num_frames),

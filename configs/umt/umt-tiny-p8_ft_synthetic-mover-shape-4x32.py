@@ -2,17 +2,10 @@
 # shape; 4 classes, needs time and appearance), in the official fine-tuning layout: mean
 # pooling -> new fc_norm -> head (the stage-1 ``norm`` is not loaded). 1920 labelled clips x
 # 12 epochs. The from-scratch baseline: --cfg-options load_from=None
-_base_ = ['./umt-tiny-p8_ft_synthetic-direction-8x32.py']
+_base_ = ['./umt-tiny-p8_ft_synthetic-direction-8x32.py', '../_base_/datasets/synthetic_every2nd.py']
 
 num_frames = 4
-pipeline = [
-    dict(type='VideoInit'),
-    dict(type='VideoSampleFrames', clip_len=num_frames, frame_interval=2, num_clips=1,
-         test_mode=True),
-    dict(type='VideoDecode'),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
+pipeline = {{_base_.synthetic_every2nd_pipeline}}
 model = dict(backbone=dict(num_frames=num_frames, use_mean_pooling=True),
              # official head init: trunc_normal(.02) x init_scale 0.001
              cls_head=dict(num_classes=4, init_std=2e-5, label_smooth_eps=0.1))

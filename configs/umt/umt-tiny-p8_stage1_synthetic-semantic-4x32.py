@@ -4,20 +4,13 @@
 #   python projects/umt/synthetic.py teacher --semantic \
 #       --out work_dirs/umt_synthetic/teacher-semantic.pth
 #   python tools/train.py configs/umt/umt-tiny-p8_stage1_synthetic-semantic-4x32.py
-_base_ = ['./umt-tiny-p8_stage1_synthetic-8x32.py']
+_base_ = ['./umt-tiny-p8_stage1_synthetic-8x32.py', '../_base_/datasets/synthetic_every2nd.py']
 
 num_frames = 4
 model = dict(backbone=dict(num_frames=num_frames),
              teacher=dict(init_cfg=dict(checkpoint='work_dirs/umt_synthetic/'
                                                    'teacher-semantic.pth')))
-pipeline = [
-    dict(type='VideoInit'),
-    dict(type='VideoSampleFrames', clip_len=num_frames, frame_interval=2, num_clips=1,
-         test_mode=True),
-    dict(type='VideoDecode'),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
+pipeline = {{_base_.synthetic_every2nd_pipeline}}
 world_cfg = dict(max_objects=2, motion=(0.6, 0.8), noise=0, object_size=(0.28, 0.36))
 train_dataloader = dict(dataset=dict(task=None, num_frames=8, world_cfg=world_cfg,
                                      pipeline=pipeline))

@@ -13,19 +13,20 @@ ann_file_val = 'data/kinetics400/kinetics400_val_list_videos.txt'
 num_frames = 16
 
 # The official fine-tuning augmentation (UMT and VideoMAE V2 run_class_finetuning.py):
-# RandAugment rand-m7-n4-mstd0.5-inc1, through pytorchvideo as in mmaction2's configs
-# (`pip install pytorchvideo`); random erasing prob 0.25, mode 'pixel', count 1: one rectangle
+# RandAugment rand-m7-n4-mstd0.5-inc1 (timm's policy, one draw per clip, on the decoded frames
+# before the crop, translate range from the 224-px crop size: VideoRandAugment); random erasing prob 0.25, mode 'pixel', count 1: one rectangle
 # for the whole clip filled with per-pixel N(0, 1) noise in normalised space, i.e.
 # N(mean, std) in pixels here (clipped to uint8). Mixup / cutmix and label smoothing live in
 # the model (data_preprocessor.blending, cls_head.label_smooth_eps).
 img_norm_mean = (123.675, 116.28, 103.53)
 img_norm_std = (58.395, 57.12, 57.375)
 train_transforms = [
+    dict(type='VideoRandAugment', auto_augment='rand-m7-n4-mstd0.5-inc1', input_size=224,
+         interpolation='bicubic'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomResizedCrop', area_range=(0.08, 1.0)),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
-    dict(type='PytorchVideoWrapper', op='RandAugment', magnitude=7, num_layers=4),
     dict(type='RandomErasing', erase_prob=0.25, mode='rand', fill_color=img_norm_mean,
          fill_std=img_norm_std),
     dict(type='FormatShape', input_format='NCTHW'),

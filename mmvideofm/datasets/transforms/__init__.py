@@ -1,4 +1,5 @@
 """Data transforms registered in ``mmvideofm.registry.TRANSFORMS``."""
+from .augment import VideoRandAugment
 from .loading import (
     SHORT_VIDEO_POLICIES,
     ArrayVideoReader,
@@ -9,4 +10,4 @@ from .loading import (
 )
 
 __all__ = ['VideoInit', 'VideoDecode', 'VideoSampleFrames', 'ShortVideoError',
-           'ArrayVideoReader', 'SHORT_VIDEO_POLICIES']
+           'ArrayVideoReader', 'SHORT_VIDEO_POLICIES', 'VideoRandAugment']

@@ -77,8 +77,12 @@ def test_finetune_configs_carry_the_official_augmentation():
                  'umt-large-p16-res224_k710-pre-ft_u8_k400-rgb.py'):
         cfg = Config.fromfile(osp.join(REPO, 'configs', 'umt', name))
         steps = {t.type: t for t in cfg.train_dataloader.dataset.pipeline}
-        assert (steps['PytorchVideoWrapper'].magnitude, steps['PytorchVideoWrapper'].num_layers,
-                steps['PytorchVideoWrapper'].op) == (7, 4, 'RandAugment')
+        assert (steps['VideoRandAugment'].auto_augment, steps['VideoRandAugment'].input_size,
+                steps['VideoRandAugment'].interpolation) == ('rand-m7-n4-mstd0.5-inc1', 224,
+                                                             'bicubic')
+        # as the official code: RandAugment on the decoded frames, before resize and crop
+        types = [t.type for t in cfg.train_dataloader.dataset.pipeline]
+        assert types.index('VideoRandAugment') == types.index('VideoDecode') + 1
         assert steps['RandomErasing'].erase_prob == 0.25
         assert cfg.model.cls_head.label_smooth_eps == 0.1
         assert [a.alpha for a in cfg.model.data_preprocessor.blending.augments] == [0.8, 1.0]
@@ -118,11 +122,6 @@ def _tiny_video_list(tmp_path, n=2):
     return dict(ann_file=str(tmp_path / 'list.txt'), data_prefix=dict(video=str(tmp_path)))
 
 
-def _has_pytorchvideo():
-    import importlib.util
-    return importlib.util.find_spec('pytorchvideo') is not None
-
-
 @pytest.mark.parametrize('name, clips', [
     ('umt-base-p16-res224_k710-pre-ft_u8_k400-rgb.py', 4),  # Kinetics-style, 4 x 3 views
     ('umt-base-p16-res224_k710-pre_u8_ssv2-rgb.py', 2),  # SSv2-style, 2 x 3 views
@@ -135,8 +134,6 @@ def test_data_pipelines_run_on_real_videos(tmp_path, name, clips):
     for split, views in (('train', 1), ('val', 1), ('test', clips * 3)):
         ds_cfg = cfg[f'{split}_dataloader'].dataset
         ds_cfg.update(data)
-        if not _has_pytorchvideo():  # RandAugment needs the optional `pip install pytorchvideo`
-            ds_cfg.pipeline = [t for t in ds_cfg.pipeline if t.type != 'PytorchVideoWrapper']
         item = DATASETS.build(ds_cfg)[1]
         items = item if split == 'train' else [item]
         assert len(items) == (2 if split == 'train' else 1)  # num_sample 2 repeated aug
@@ -144,11 +141,3 @@ def test_data_pipelines_run_on_real_videos(tmp_path, name, clips):
             assert it['inputs'].shape == (views, 3, frames, 224, 224)
             assert it['inputs'].dtype == torch.uint8 and int(it['data_samples'].gt_label) == 1
 
-
-def test_randaugment_runs_in_the_train_pipeline(tmp_path):
-    pytest.importorskip('pytorchvideo', reason='RandAugment needs `pip install pytorchvideo`')
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'umt',
-                                   'umt-base-p16-res224_k710-pre-ft_u8_k710-rgb.py'))
-    cfg.train_dataloader.dataset.update(_tiny_video_list(tmp_path))
-    items = DATASETS.build(cfg.train_dataloader.dataset)[0]
-    assert items[0]['inputs'].shape == (1, 3, 8, 224, 224)

@@ -127,10 +127,7 @@ def test_giant_fsdp_strategy_builds_on_cpu():
 ])
 def test_data_pipelines_run_on_real_videos(tmp_path, name, views, repeats):
     """Each split's pipeline (mmvideofm's VideoInit / VideoDecode + mmaction2's samplers and
-    augmentation) on two tiny mp4s, built through the registry; RandAugment is left out
-    unless the optional pytorchvideo is installed."""
-    import importlib.util
-
+    augmentation, RandAugment included) on two tiny mp4s, built through the registry."""
     import numpy as np
 
     from mmvideofm.datasets import write_video
@@ -142,12 +139,9 @@ def test_data_pipelines_run_on_real_videos(tmp_path, name, views, repeats):
     (tmp_path / 'list.txt').write_text('v0.mp4 0\nv1.mp4 1\n')
     cfg = _get(name)
     frames = cfg.model.backbone.num_frames
-    has_ptv = importlib.util.find_spec('pytorchvideo') is not None
     for split in ('train', 'val', 'test') if views else ('train',):
         ds_cfg = cfg[f'{split}_dataloader'].dataset
         ds_cfg.update(ann_file=str(tmp_path / 'list.txt'), data_prefix=dict(video=str(tmp_path)))
-        if not has_ptv:
-            ds_cfg.pipeline = [t for t in ds_cfg.pipeline if t.type != 'PytorchVideoWrapper']
         item = DATASETS.build(ds_cfg)[1]
         items = item if split == 'train' else [item]
         assert len(items) == (repeats if split == 'train' else 1)

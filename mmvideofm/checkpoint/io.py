@@ -34,11 +34,15 @@ def safe_globals_allowlist() -> list:
     try:
         from mmengine.logging.history_buffer import HistoryBuffer
         allow.append(HistoryBuffer)
-        # HistoryBuffer pickles its statistics functions as getattr(HistoryBuffer, 'min');
-        # map the global ``getattr`` to a version that allows exactly that.
-        allow.append((_history_buffer_getattr, 'builtins.getattr'))
     except ImportError:  # pragma: no cover
         pass
+    # Functions pickled as getattr(Class, name): HistoryBuffer's statistics
+    # (getattr(HistoryBuffer, 'min')) and OneCycleParamScheduler's anneal_func
+    # (getattr(OneCycleParamScheduler, '_annealing_cos')) in mmengine runner checkpoints.
+    # The global ``getattr`` maps to a version that allows exactly those; the scheduler
+    # class itself is replaced by a stand-in that cannot be instantiated.
+    allow.append((_restricted_getattr, 'builtins.getattr'))
+    allow.append((_OneCycleFunctions, _ONE_CYCLE))
     try:
         from mmengine.config import ConfigDict
         allow.append(ConfigDict)
@@ -47,10 +51,27 @@ def safe_globals_allowlist() -> list:
     return allow
 
 
-def _history_buffer_getattr(obj: Any, name: str) -> Any:
-    from mmengine.logging.history_buffer import HistoryBuffer
-    allowed = {'min', 'max', 'current', 'mean', *HistoryBuffer._statistics_methods}
-    if obj is HistoryBuffer and name in allowed:
+_ONE_CYCLE = 'mmengine.optim.scheduler.param_scheduler.OneCycleParamScheduler'
+
+
+class _OneCycleFunctions:
+    """Stands in for ``OneCycleParamScheduler`` while unpickling: only its annealing
+    functions can be taken from it."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        raise pickle.UnpicklingError('OneCycleParamScheduler cannot be built from a checkpoint')
+
+
+def _restricted_getattr(obj: Any, name: str) -> Any:
+    if obj is _OneCycleFunctions and name in ('_annealing_cos', '_annealing_linear'):
+        from mmengine.optim.scheduler.param_scheduler import OneCycleParamScheduler
+        return getattr(OneCycleParamScheduler, name)
+    try:
+        from mmengine.logging.history_buffer import HistoryBuffer
+    except ImportError:  # pragma: no cover
+        HistoryBuffer = None
+    if obj is HistoryBuffer and name in {'min', 'max', 'current', 'mean',
+                                         *HistoryBuffer._statistics_methods}:
         return getattr(obj, name)
     raise pickle.UnpicklingError(f'getattr({obj!r}, {name!r}) is not allowed in checkpoints')
 

@@ -109,3 +109,52 @@ def test_mmengine_message_hub_loads_in_a_fresh_process(tmp_path):
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith('HistoryBuffer')
+
+
+@pytest.mark.parametrize('strategy', ['cos', 'linear'])
+def test_one_cycle_scheduler_state_loads_and_resumes(tmp_path, strategy):
+    """mmengine's OneCycleParamScheduler state pickles its anneal function as
+    getattr(OneCycleParamScheduler, '_annealing_cos'): runner checkpoints of OneCycle configs
+    must load (tools/test.py, --resume) and continue the same schedule."""
+    from mmengine.optim.scheduler import OneCycleLR
+
+    def make():
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        return opt, OneCycleLR(opt, eta_max=0.1, total_steps=10, anneal_strategy=strategy)
+    opt, sched = make()
+    for _ in range(4):
+        opt.step()
+        sched.step()
+    path = tmp_path / 'epoch_4.pth'
+    torch.save({'param_schedulers': [sched.state_dict()]}, path)
+    state = load_checkpoint_file(path)['param_schedulers'][0]
+    assert state['anneal_func'] is sched.anneal_func
+    opt2, sched2 = make()
+    opt2.load_state_dict(opt.state_dict())
+    sched2.load_state_dict(state)
+    for _ in range(3):
+        opt.step()
+        sched.step()
+        opt2.step()
+        sched2.step()
+        assert opt2.param_groups[0]['lr'] == opt.param_groups[0]['lr']
+
+
+class BuildScheduler:
+    def __reduce__(self):
+        from mmengine.optim.scheduler.param_scheduler import OneCycleParamScheduler
+        return (OneCycleParamScheduler, ())
+
+
+class SchedulerMethod:
+    def __reduce__(self):
+        from mmengine.optim.scheduler.param_scheduler import OneCycleParamScheduler
+        return (getattr, (OneCycleParamScheduler, 'step'))
+
+
+@pytest.mark.parametrize('obj', [BuildScheduler(), SchedulerMethod()])
+def test_one_cycle_scheduler_gives_only_its_anneal_functions(tmp_path, obj):
+    path = tmp_path / 'sneaky.pth'
+    torch.save({'x': obj}, path)
+    with pytest.raises(UnsafeCheckpointError):
+        load_checkpoint_file(path)

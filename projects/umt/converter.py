@@ -121,3 +121,22 @@ def convert_umt(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     if bias in out and 'text_encoder.cls.predictions.decoder.bias' not in out:
         out['text_encoder.cls.predictions.decoder.bias'] = out[bias]
     return out
+
+
+def convert_k710_to_k400(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Convert a K710 fine-tuned file for Kinetics-400 fine-tuning as the official
+    ``run_class_finetuning.py`` does: keep the first 400 rows of the 710-way head (UMT's K710
+    label order starts with the K400 classes; VideoMAE V2 uses a label map instead)."""
+    out = convert_umt(state_dict)
+    for name in ('cls_head.fc_cls.weight', 'cls_head.fc_cls.bias'):
+        if name not in out:
+            raise ValueError(f'no {name} in this checkpoint: the K710->K400 head slice needs a '
+                             f'K710 fine-tuned UMT file (*_ftk710_*.pth)')
+        if out[name].shape[0] != 710:
+            raise ValueError(f'{name} has {out[name].shape[0]} classes; the K710->K400 head '
+                             f'slice needs 710')
+        out[name] = out[name][:400].clone()
+    return out
+
+
+register_converter('umt/k710to400')(convert_k710_to_k400)

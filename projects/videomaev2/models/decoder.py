@@ -68,7 +68,8 @@ class VideoMAEv2Decoder(BaseModule):
         norm_layer = partial(nn.LayerNorm, eps=norm_eps)
         self.encoder_to_decoder = nn.Linear(encoder_embed_dim, embed_dim, bias=False)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
-        dpr = [x.item() for x in torch.linspace(0, drop_path_rate, depth)]
+        # built on the CPU so that the model can be built under `torch.device('meta')`
+        dpr = torch.linspace(0, drop_path_rate, depth, device='cpu').tolist()
         self.blocks = nn.ModuleList([
             Block(embed_dim, num_heads, mlp_ratio=mlp_ratio, qkv_bias=qkv_bias,
                   drop_path=dpr[i], init_values=init_values, norm_layer=norm_layer,

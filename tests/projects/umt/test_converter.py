@@ -118,3 +118,20 @@ def test_config_points_at_official_file(tmp_path):
     video = torch.load(osp.join(DATA, 'umt_pt_f4_s80__io.pt'), weights_only=True)['video']
     with torch.no_grad():
         torch.testing.assert_close(teacher(video)[0], tio['norm_clip'], atol=1e-5, rtol=1e-5)
+
+
+def test_k710_to_k400_keeps_the_first_400_head_rows():
+    """As the official fine-tuning: a 710-way head meets a 400-class run -> rows [:400]."""
+    sd = dict(_ft_sd())
+    width = sd['head.weight'].shape[1]
+    sd['head.weight'] = torch.randn(710, width)
+    sd['head.bias'] = torch.randn(710)
+    out = get_converter('umt/k710to400')({'module': sd}['module'])
+    assert torch.equal(out['cls_head.fc_cls.weight'], sd['head.weight'][:400])
+    assert torch.equal(out['cls_head.fc_cls.bias'], sd['head.bias'][:400])
+    assert torch.equal(out['backbone.fc_norm.weight'], sd['fc_norm.weight'])
+    with pytest.raises(ValueError, match='needs 710'):
+        get_converter('umt/k710to400')(_ft_sd())  # a 5-way head
+    stage1 = torch.load(osp.join(DATA, 'umt_pt_f4_s80__state_dict.pt'), weights_only=True)
+    with pytest.raises(ValueError, match='K710 fine-tuned'):
+        get_converter('umt/k710to400')(stage1)

@@ -31,11 +31,8 @@ def safe_globals_allowlist() -> list:
     allow += [type(np.dtype(t)) for t in (
         'float16', 'float32', 'float64', 'int8', 'int16', 'int32', 'int64',
         'uint8', 'bool', 'complex64', 'complex128')]
-    try:
-        from mmengine.logging.history_buffer import HistoryBuffer
-        allow.append(HistoryBuffer)
-    except ImportError:  # pragma: no cover
-        pass
+    from mmengine.logging.history_buffer import HistoryBuffer
+    allow.append(HistoryBuffer)
     # Functions pickled as getattr(Class, name): HistoryBuffer's statistics
     # (getattr(HistoryBuffer, 'min')) and OneCycleParamScheduler's anneal_func
     # (getattr(OneCycleParamScheduler, '_annealing_cos')) in mmengine runner checkpoints.
@@ -43,11 +40,8 @@ def safe_globals_allowlist() -> list:
     # class itself is replaced by a stand-in that cannot be instantiated.
     allow.append((_restricted_getattr, 'builtins.getattr'))
     allow.append((_OneCycleFunctions, _ONE_CYCLE))
-    try:
-        from mmengine.config import ConfigDict
-        allow.append(ConfigDict)
-    except ImportError:  # pragma: no cover
-        pass
+    from mmengine.config import ConfigDict
+    allow.append(ConfigDict)
     return allow
 
 
@@ -66,10 +60,7 @@ def _restricted_getattr(obj: Any, name: str) -> Any:
     if obj is _OneCycleFunctions and name in ('_annealing_cos', '_annealing_linear'):
         from mmengine.optim.scheduler.param_scheduler import OneCycleParamScheduler
         return getattr(OneCycleParamScheduler, name)
-    try:
-        from mmengine.logging.history_buffer import HistoryBuffer
-    except ImportError:  # pragma: no cover
-        HistoryBuffer = None
+    from mmengine.logging.history_buffer import HistoryBuffer
     if obj is HistoryBuffer and name in {'min', 'max', 'current', 'mean',
                                          *HistoryBuffer._statistics_methods}:
         return getattr(obj, name)

@@ -54,3 +54,12 @@ VISUALIZERS = _child('visualizer', MMACTION_VISUALIZERS, ['mmvideofm.engine'])
 VISBACKENDS = _child('vis_backend', MMACTION_VISBACKENDS, ['mmvideofm.engine'])
 LOG_PROCESSORS = _child('log_processor', MMACTION_LOG_PROCESSORS, ['mmvideofm.engine'])
 FUNCTIONS = _child('function', MMACTION_FUNCTION, ['mmvideofm.datasets'])
+
+# Registries of our own (no mmaction2 parent). Plugins populate them on import; the core never
+# imports a plugin by name.
+#: tokenizers: ``TOKENIZERS.build(dict(type='CLIPTokenizer' | 'BertTokenizer' | ..., ...))``
+TOKENIZERS = Registry('tokenizer', scope=SCOPE, locations=['mmvideofm.models.text'])
+#: checkpoint converters ``fn(state_dict) -> state_dict`` named ``<plugin>[/<variant>]``
+CONVERTERS = Registry('converter', scope=SCOPE, locations=['mmvideofm.checkpoint'])
+#: benchmarks ``fn(argv) -> dict`` named ``<plugin>/<name>`` (``tools/benchmark.py``)
+BENCHMARKS = Registry('benchmark', scope=SCOPE, locations=['mmvideofm.engine'])

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
@@ -29,56 +28,60 @@ def collect_skipped(data_batch) -> list[tuple[str, str]]:
     return out
 
 
+def _union_over_ranks(bad: dict[str, str]) -> dict[str, str]:
+    """The union of every rank's ``{filename: reason}`` (the input when not distributed)."""
+    from mmengine.dist import all_gather_object, get_world_size
+    if get_world_size() <= 1:
+        return bad
+    out: dict[str, str] = {}
+    for part in all_gather_object(bad):
+        for f, r in part.items():
+            out.setdefault(f, r)
+    return out
+
+
 @HOOKS.register_module()
 class BadSampleReportHook(Hook):
-    """Count the bad samples skipped in each train/val/test epoch and log the total.
+    """Report the distinct bad files skipped in each train/val/test epoch, with reasons.
 
-    Each skip is already logged as it happens by the dataset; this hook adds the
-    per-epoch count (summed over ranks), the most frequent files, and puts the
-    count into the message hub as ``bad_samples/<mode>``.
+    The dataset logs each bad file when it first meets it; this hook adds the
+    per-epoch summary: how many distinct files were skipped (over all ranks; a
+    file skipped again while another index looked for a readable neighbour counts
+    once), each with its reason, and puts the count into the message hub as
+    ``bad_samples/<mode>``.
 
     Args:
-        max_files: how many file names to list in the report.
+        max_files: how many files (with reasons) to list in the report.
     """
 
     priority = 'LOW'
 
-    def __init__(self, max_files: int = 10) -> None:
+    def __init__(self, max_files: int = 20) -> None:
         self.max_files = max_files
-        self._skipped: dict[str, list[tuple[str, str]]] = dict(train=[], val=[], test=[])
+        self._skipped: dict[str, dict[str, str]] = dict(train={}, val={}, test={})
 
     def _after_iter(self, runner, batch_idx: int, data_batch=None, outputs=None,
                     mode: str = 'train') -> None:
-        self._skipped[mode] += collect_skipped(data_batch)
+        for fname, reason in collect_skipped(data_batch):
+            self._skipped[mode].setdefault(fname, reason)
 
     def _before_epoch(self, runner, mode: str = 'train') -> None:
-        self._skipped[mode] = []
+        self._skipped[mode] = {}
 
     def _after_epoch(self, runner, mode: str = 'train') -> None:
-        skipped = self._skipped[mode]
-        count = len(skipped)
-        try:
-            from mmengine.dist import all_reduce, get_world_size
-            if get_world_size() > 1:
-                import torch
-                t = torch.tensor([count], dtype=torch.long)
-                all_reduce(t)
-                count = int(t.item())
-        except Exception:  # pragma: no cover - distributed not initialised
-            pass
+        bad = _union_over_ranks(self._skipped[mode])
+        count = len(bad)
         runner.message_hub.update_info(f'bad_samples/{mode}', count)
         if count:
-            top = Counter(f for f, _ in skipped).most_common(self.max_files)
-            files = ', '.join(f'{f} (x{n})' if n > 1 else f for f, n in top)
-            reasons = {f: r for f, r in skipped}
-            first = next(iter(reasons.items()))
-            print_log(f'{count} bad sample(s) skipped in this {mode} epoch; files on this rank: '
-                      f'{files}; e.g. {first[0]}: {first[1]}', logger='current',
-                      level=logging.WARNING)
+            lines = [f'  {f}: {r}' for f, r in sorted(bad.items())[:self.max_files]]
+            if count > self.max_files:
+                lines.append(f'  ... and {count - self.max_files} more')
+            print_log(f'{count} bad sample(s) skipped in this {mode} epoch (distinct files):\n'
+                      + '\n'.join(lines), logger='current', level=logging.WARNING)
         else:
             print_log(f'0 bad samples skipped in this {mode} epoch', logger='current',
                       level=logging.INFO)
-        self._skipped[mode] = []
+        self._skipped[mode] = {}
 
     def before_train_epoch(self, runner) -> None:
         self._before_epoch(runner, 'train')

@@ -45,19 +45,21 @@ class VideoReadError(OSError, ValueError):
     """A video (file or frame folder) is missing, empty, corrupt or too short.
 
     Subclasses both ``OSError`` and ``ValueError`` so either ``except`` catches it.
-    ``filename`` and ``reason`` are kept as attributes.
+    ``filename`` and ``reason`` are kept as attributes; ``hint`` (what to do about
+    it, set by whoever knows the context, e.g. a dataset) is appended to the message.
     """
 
-    def __init__(self, filename: str, reason: str) -> None:
+    def __init__(self, filename: str, reason: str, hint: str = '') -> None:
         super().__init__(f'cannot read video {filename!r}: {reason}')
         self.filename = str(filename)
         self.reason = reason
+        self.hint = hint
 
     def __str__(self) -> str:
-        return self.args[0]
+        return f'{self.args[0]}; {self.hint}' if self.hint else self.args[0]
 
     def __reduce__(self):  # picklable across DataLoader workers
-        return (self.__class__, (self.filename, self.reason))
+        return (self.__class__, (self.filename, self.reason, self.hint))
 
 
 class VideoReader:

@@ -12,23 +12,42 @@ from mmengine.logging import print_log
 from mmvideofm.registry import DATASETS
 
 from .hooks import SKIPPED_KEY
+from .video_io import VideoReadError
 
 DATA_HINT = ('point data_root / ann_file at your data, or create the synthetic set with '
              '`python tools/data/make_synthetic.py --out <data_root>`')
 
 
+SKIP_HINT = ('to skip unreadable videos instead (each one logged, the distinct files counted per '
+             'epoch by BadSampleReportHook), set skip_bad_samples=True on the dataset, e.g. '
+             '--cfg-options train_dataloader.dataset.skip_bad_samples=True '
+             '(val_dataloader / test_dataloader for evaluation)')
+
+
 class SkipBadSamplesMixin:
     """``skip_bad_samples``: replace a sample whose video cannot be read by the next one.
 
-    Each skip is logged (file and reason), counted in ``num_skipped`` (this
-    process) and recorded in the returned data sample's ``skipped_samples``
-    metainfo, from which :class:`BadSampleReportHook` reports per-epoch counts.
-    Only :class:`VideoReadError` (missing / empty / corrupt / too short) and
-    other ``OSError``s are skipped; any other exception is a bug and propagates.
+    Each bad file is logged once (file and reason) when this process first meets
+    it and kept in ``bad_samples`` (file -> reason; ``num_skipped`` is their
+    number); every skip is recorded in the returned data sample's
+    ``skipped_samples`` metainfo, from which :class:`BadSampleReportHook` reports
+    the distinct bad files of each epoch. Only :class:`VideoReadError` (missing /
+    empty / corrupt / too short) and other ``OSError``s are skipped; any other
+    exception is a bug and propagates. Without ``skip_bad_samples`` the error is
+    raised with a hint naming the option.
     """
 
     skip_bad_samples: bool = False
-    num_skipped: int = 0
+
+    @property
+    def bad_samples(self) -> dict[str, str]:
+        """``{filename: reason}`` of the unreadable videos this process has met."""
+        return self.__dict__.setdefault('_bad_samples', {})
+
+    @property
+    def num_skipped(self) -> int:
+        """How many distinct unreadable videos this process has met."""
+        return len(self.bad_samples)
 
     def __getitem__(self, idx: int) -> dict:
         if not self._fully_initialized:
@@ -41,16 +60,18 @@ class SkipBadSamplesMixin:
                 data = self.prepare_data(cur)
             except OSError as e:  # VideoReadError is an OSError
                 if not self.skip_bad_samples:
+                    _add_hint(e, SKIP_HINT)
                     raise
-                fname = getattr(e, 'filename', None) or self.get_data_info(cur).get(
-                    'filename', f'<sample {cur}>')
-                reason = getattr(e, 'reason', None) or str(e)
+                fname = str(getattr(e, 'filename', None) or self.get_data_info(cur).get(
+                    'filename', f'<sample {cur}>'))
+                reason = str(getattr(e, 'reason', None) or e)
                 nxt = (cur + 1) % n
-                print_log(f'skip_bad_samples: skipped sample {cur} ({fname}): {reason}; '
-                          f'using sample {nxt} instead', logger='current',
-                          level=logging.WARNING)
-                skipped.append((str(fname), str(reason)))
-                self.num_skipped += 1
+                if fname not in self.bad_samples:  # retries of other indices: no new line
+                    self.bad_samples[fname] = reason
+                    print_log(f'skip_bad_samples: skipped sample {cur} ({fname}): {reason}; '
+                              f'using sample {nxt} instead', logger='current',
+                              level=logging.WARNING)
+                skipped.append((fname, reason))
                 cur = nxt
                 continue
             if data is None:  # a transform rejected the sample (mmengine semantics)
@@ -63,6 +84,14 @@ class SkipBadSamplesMixin:
             return data
         raise RuntimeError(f'no readable sample found after {self.max_refetch + 1} tries '
                            f'starting at index {idx}; last skipped: {skipped[-1:]}')
+
+
+def _add_hint(exc: OSError, hint: str) -> None:
+    """Append ``hint`` to a VideoReadError's message (a note on other errors), once."""
+    if isinstance(exc, VideoReadError):
+        exc.hint = exc.hint or hint
+    elif hint not in getattr(exc, '__notes__', ()):
+        exc.add_note(hint)
 
 
 def _attach_skipped(data, skipped: list[tuple[str, str]]) -> None:
@@ -95,7 +124,6 @@ class VideoListDataset(SkipBadSamplesMixin, VideoDataset):
                  data_prefix: dict | None = None, skip_bad_samples: bool = False,
                  max_refetch: int = 10, **kwargs) -> None:
         self.skip_bad_samples = skip_bad_samples
-        self.num_skipped = 0
         super().__init__(ann_file, pipeline=pipeline,
                          data_prefix=data_prefix if data_prefix is not None else dict(video=''),
                          max_refetch=max_refetch, **kwargs)

@@ -29,22 +29,34 @@ frame alone 22%, as paths must fit in the frame; first+last 95%), count 23%
 (start/stop events), change colour and collide; some labels are then -1.
 Exporters to mp4 / frame folders + mmaction2 lists + JSON ground truth are in
 :mod:`mmvideofm.datasets.synthetic.export` (CLI: ``tools/data/make_synthetic.py``).
+
+Modules by role (imports flow one way, top to bottom): ``structures`` (vocabulary,
+``WorldConfig``, ground-truth records), ``render`` (rasterising), ``scene`` (object
+plans, placement, motion, recolouring -> tracks and events), ``captions``, ``tasks``
+(the registry: one ``TaskSpec`` entry per task = layout + label function + class
+names), ``world`` (``SyntheticWorld``), ``export``. A new task is one
+``register_task(TaskSpec(name, classes, description, layout_fn, label_fn))``.
 """
-from .tasks import (
+from .captions import make_caption
+from .scene import ObjectPlan, Scene
+from .structures import (
     COLORS,
     DIRECTION_VECTORS,
     DIRECTIONS,
     EVENT_KINDS,
-    EVENT_ORDER_CLASSES,
     SHAPES,
-    TASKS,
-    TaskSpec,
-    compute_labels,
+    SPLITS,
+    Clip,
+    Event,
+    ObjectTrack,
+    WorldConfig,
 )
-from .world import SPLITS, Clip, Event, ObjectTrack, SyntheticWorld, WorldConfig, make_caption
+from .tasks import EVENT_ORDER_CLASSES, MAX_COUNT, TASKS, TaskSpec, compute_labels, register_task
+from .world import SyntheticWorld
 
 __all__ = [
     'SyntheticWorld', 'WorldConfig', 'Clip', 'ObjectTrack', 'Event', 'TASKS', 'TaskSpec',
-    'SHAPES', 'COLORS', 'DIRECTIONS', 'DIRECTION_VECTORS', 'EVENT_KINDS',
-    'EVENT_ORDER_CLASSES', 'SPLITS', 'compute_labels', 'make_caption',
+    'register_task', 'Scene', 'ObjectPlan', 'SHAPES', 'COLORS', 'DIRECTIONS',
+    'DIRECTION_VECTORS', 'EVENT_KINDS', 'EVENT_ORDER_CLASSES', 'MAX_COUNT', 'SPLITS',
+    'compute_labels', 'make_caption',
 ]

@@ -25,8 +25,9 @@ from dataclasses import asdict
 from typing import Any
 
 from ..video_io import available_video_codecs, write_frames, write_video
+from .structures import WorldConfig
 from .tasks import TASKS
-from .world import SyntheticWorld, WorldConfig
+from .world import SyntheticWorld
 
 __all__ = ['export_split', 'export_dataset', 'clip_record', 'read_ground_truth']
 

@@ -210,3 +210,30 @@ def test_config_validation():
         SyntheticWorld().sample(0, 'nope')
     with pytest.raises(ValueError, match='split'):
         SyntheticWorld(split='dev')
+
+
+def test_a_new_task_is_one_registered_entry():
+    from mmvideofm.datasets.synthetic import TaskSpec, register_task
+    from mmvideofm.datasets.synthetic.tasks import count_layout
+
+    def num_objects_label(clip):
+        return len(clip.objects) - 1
+
+    def layout(scene, rng):
+        objs, _ = count_layout(scene, rng)
+        return objs, len(objs) - 1
+
+    spec = TaskSpec('num_objects', ['1', '2', '3'], 'How many objects are there?', layout,
+                    num_objects_label, needs_time=False)
+    register_task(spec)
+    try:
+        world = SyntheticWorld(WorldConfig(), seed=0)
+        clip = world.sample(3, 'num_objects')
+        assert clip.labels['num_objects'] == len(clip.objects) - 1 and spec.num_classes == 3
+        assert set(clip.labels) == set(TASKS)
+        with pytest.raises(KeyError, match='already registered'):
+            register_task(spec)
+    finally:
+        del TASKS['num_objects']
+    with pytest.raises(KeyError, match='unknown task'):
+        world.sample(0, 'num_objects')

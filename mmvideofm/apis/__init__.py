@@ -1,0 +1,14 @@
+"""High-level APIs: build a model from a config, classify videos, extract features."""
+from .inference import (
+                        backbone_features,
+                        build_test_pipeline,
+                        extract_features,
+                        get_class_names,
+                        inference_recognizer,
+                        init_model,
+                        prepare_inputs,
+                        topk_predictions,
+)
+
+__all__ = ['init_model', 'inference_recognizer', 'extract_features', 'backbone_features',
+           'build_test_pipeline', 'prepare_inputs', 'get_class_names', 'topk_predictions']

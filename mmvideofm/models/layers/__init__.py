@@ -1,7 +1,8 @@
 """Shared ViT building blocks of the VideoMAE / UMT family."""
+from timm.layers import DropPath, drop_path  # stochastic depth: timm's, re-exported
+
 from .attention import Attention, use_fused_attn
 from .block import Block
-from .drop import DropPath, drop_path
 from .masking import (
     RandomTokenMaskGenerator,
     RunningCellMaskGenerator,

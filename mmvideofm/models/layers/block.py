@@ -2,10 +2,10 @@
 from functools import partial
 
 import torch
+from timm.layers import DropPath
 from torch import nn
 
 from .attention import Attention
-from .drop import DropPath
 from .mlp import Mlp
 
 

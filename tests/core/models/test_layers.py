@@ -92,6 +92,20 @@ def test_drop_path_train_eval():
     assert 0.4 < kept < 0.6 and set(y.unique().tolist()) <= {0., 2.}
 
 
+@pytest.mark.parametrize('p', [0.1, 0.5])
+def test_drop_path_is_timms_with_the_same_rng_draws(p):
+    # resume exactness depends on it: one bernoulli_ per sample from the global RNG, scaled
+    import timm.layers
+    assert DropPath is timm.layers.DropPath
+    x = torch.randn(6, 5, 4)
+    torch.manual_seed(3)
+    y = DropPath(p).train()(x)
+    after = torch.get_rng_state()
+    torch.manual_seed(3)
+    mask = torch.empty(6, 1, 1).bernoulli_(1 - p)
+    assert torch.equal(y, x * mask.div_(1 - p)) and torch.equal(after, torch.get_rng_state())
+
+
 def test_mlp_hidden_truncation():
     # official: hidden = int(dim * mlp_ratio) in float -> 48/11 gives 6144 for 1408
     assert int(1408 * (48 / 11)) == 6144

@@ -44,8 +44,9 @@ setup-tests: setup $(VENV)/.stamp-tests
 
 # The main job: export the synthetic world, train a VideoViT from scratch, test it.
 # Re-running resumes (a finished run only re-tests).
+# (runs only while test.txt is missing: no export yet, or an interrupted one, which --overwrite cleans)
 $(DEMO_DATA)/test.txt: | $(VENV)/.stamp-runtime
-	$(PY) tools/data/make_synthetic.py --out $(DEMO_DATA) --task direction \
+	$(PY) tools/data/make_synthetic.py --out $(DEMO_DATA) --overwrite --task direction \
 	  --num-train 1600 --num-val 200 --num-test 200 --frames 16 --size 32 --seed 0
 
 demo: setup $(DEMO_DATA)/test.txt

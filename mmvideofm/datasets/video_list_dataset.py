@@ -15,7 +15,7 @@ from .hooks import SKIPPED_KEY
 from .video_io import VideoReadError
 
 DATA_HINT = ('point data_root / ann_file at your data, or create the synthetic set with '
-             '`python tools/data/make_synthetic.py --out <data_root>`')
+             '`.venv/bin/python tools/data/make_synthetic.py --out <data_root>`')
 
 
 SKIP_HINT = ('to skip unreadable videos instead (each one logged, the distinct files counted per '

@@ -5,15 +5,41 @@
 
 Writes ``{train,val,test}.txt`` (``path label``), ``{split}.json`` (full ground
 truth per clip), ``classes.txt`` and ``meta.json`` under ``--out``; see
-``mmvideofm/datasets/synthetic/export.py`` for the layout.
+``mmvideofm/datasets/synthetic/export.py`` for the layout. A folder that already
+holds an export is refused (its list files would be overwritten and clips beyond
+the new split sizes left behind); ``--overwrite`` deletes that export first (only
+the files and split folders the exporter writes; anything else is kept).
 """
 from __future__ import annotations
 
 import argparse
+import os
+import os.path as osp
+import shutil
 import time
 
 from mmvideofm.datasets.synthetic import TASKS, WorldConfig
 from mmvideofm.datasets.synthetic.export import export_dataset
+
+SPLITS = ('train', 'val', 'test')
+EXPORT_FILES = ('classes.txt', 'meta.json', *(f'{s}.{e}' for s in SPLITS for e in ('txt', 'json')))
+
+
+def previous_export(out: str) -> list[str]:
+    """Names under ``out`` that an earlier export wrote (list files, meta, split folders)."""
+    if not osp.isdir(out):
+        return []
+    return [n for n in (*EXPORT_FILES, *SPLITS) if osp.lexists(osp.join(out, n))]
+
+
+def remove_export(out: str, names: list[str]) -> None:
+    """Delete the export files / split folders ``names`` under ``out``."""
+    for n in names:
+        path = osp.join(out, n)
+        if osp.isdir(path) and not osp.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -35,12 +61,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument('--frame-ext', default='jpg', choices=['jpg', 'png'])
     p.add_argument('--codec', default='auto',
                    help="mp4 encoder: auto (lossless libx264rgb if available), libx264, mpeg4")
+    p.add_argument('--overwrite', action='store_true',
+                   help='delete an earlier export in --out (list files, meta, split folders) first')
     p.add_argument('--no-progress', action='store_true')
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
+    old = previous_export(args.out)
+    if old and not args.overwrite:
+        shown = ', '.join(n + ('/' if n in SPLITS else '') for n in old)
+        raise SystemExit(f'make_synthetic.py: --out {args.out} already holds an export ({shown}); '
+                         'writing into it would overwrite its list files and leave its clips '
+                         'beyond the new sizes behind. Pass --overwrite to delete that export '
+                         'first, or choose another --out.')
+    if old:
+        remove_export(args.out, old)
+        print(f'--overwrite: removed the earlier export in {args.out} ({", ".join(old)})')
     cfg = WorldConfig(num_frames=args.frames, size=args.size, max_objects=args.max_objects,
                       fps=args.fps)
     t0 = time.perf_counter()

@@ -2,7 +2,8 @@
 
 mmengine silently ignores unknown top-level keys and reports an unknown type as a
 bare ``KeyError``. ``check_config`` names the offending key or type, where it
-sits in the config, and the nearest valid names.
+sits in the config, and the nearest valid names; ``check_overrides`` does the same
+for ``--cfg-options`` keys that are near misses of keys the config already has.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from mmengine.registry import Registry
 
-__all__ = ['ConfigError', 'check_config', 'RUNNER_KEYS']
+__all__ = ['ConfigError', 'check_config', 'check_overrides', 'RUNNER_KEYS']
 
 # Keys ``Runner.from_cfg`` reads; a near miss of one of these is almost surely a typo.
 RUNNER_KEYS = (
@@ -24,14 +25,31 @@ RUNNER_KEYS = (
     'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level', 'visualizer',
     'default_scope', 'randomness', 'experiment_name', 'cfg', 'custom_imports', 'strategy')
 
+# Arguments the runner takes out of a node before building its type (mmengine 0.10.7:
+# ``build_optim_wrapper`` pops ``constructor`` / ``paramwise_cfg``; ``_build_param_scheduler``
+# pops ``convert_to_iter_based``), keyed by the top-level config key the node sits under.
+RUNNER_CONSUMED = {
+    'optim_wrapper': {'constructor', 'paramwise_cfg'},
+    'param_scheduler': {'convert_to_iter_based'},
+}
+
+# Loops built without a ``type`` (mmengine ``Runner.build_*_loop``).
+_TYPELESS_LOOPS = {'val_cfg': 'ValLoop', 'test_cfg': 'TestLoop'}
+
 
 class ConfigError(ValueError):
     """A config names something that does not exist."""
 
 
 def _registries() -> list[Registry]:
+    """Ours (children of mmaction2's, so those are searched too), then mmengine's roots
+    that have no mmvideofm child (e.g. ``STRATEGIES`` for ``FlexibleRunner``)."""
+    from mmengine.registry import root
+
     from mmvideofm import registry as reg
-    return [v for v in vars(reg).values() if isinstance(v, Registry)]
+    ours = [v for v in vars(reg).values() if isinstance(v, Registry)]
+    roots = [v for v in vars(root).values() if isinstance(v, Registry)]
+    return ours + [r for r in roots if not any(o.name == r.name for o in ours)]
 
 
 def _walk(obj: Any, path: str) -> Iterator[tuple[str, Mapping]]:
@@ -106,9 +124,70 @@ def _accepted_args(obj) -> tuple[set[str], bool] | None:
     return None
 
 
-def check_config(cfg: Mapping) -> None:
-    """Raise :class:`ConfigError` for a misspelt runner key, unknown type or argument."""
+def _as_dict(cfg: Any) -> Mapping:
+    """A plain dict of an mmengine ``Config`` (which is not a ``Mapping``)."""
+    return cfg.to_dict() if hasattr(cfg, 'to_dict') and not isinstance(cfg, Mapping) else cfg
+
+
+def _with_loop_types(cfg: Mapping) -> dict:
+    """Give typeless ``train_cfg`` / ``val_cfg`` / ``test_cfg`` the loop the runner builds."""
+    cfg = dict(cfg)
+    train = cfg.get('train_cfg')
+    if isinstance(train, Mapping) and 'type' not in train:
+        loop = 'EpochBasedTrainLoop' if train.get('by_epoch', True) else 'IterBasedTrainLoop'
+        cfg['train_cfg'] = {k: v for k, v in train.items() if k != 'by_epoch'} | {'type': loop}
+    for key, loop in _TYPELESS_LOOPS.items():
+        node = cfg.get(key)
+        if isinstance(node, Mapping) and 'type' not in node:
+            cfg[key] = dict(node, type=loop)
+    return cfg
+
+
+def check_overrides(cfg: Any, options: Mapping[str, Any] | None) -> None:
+    """Raise :class:`ConfigError` for ``--cfg-options`` keys that are near misses.
+
+    Checked against ``cfg`` *before* the options are merged: a dotted key whose first
+    missing part is close to a key that exists at that level (``trian_cfg`` next to
+    ``train_cfg``, ``batch_sise`` next to ``batch_size``) is a typo; a new key with no
+    near name (a new hook, a new argument) is allowed. Arguments of typed nodes are
+    checked by :func:`check_config` after the merge.
+    """
+    cfg = _as_dict(cfg)
+    errors = []
+    for option in options or {}:
+        node: Any = cfg
+        path: list[str] = []
+        for part in str(option).split('.'):
+            if isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+                node, path = node[int(part)], path + [part]
+                continue
+            if not isinstance(node, Mapping) or part in node:
+                if not isinstance(node, Mapping):
+                    break
+                node, path = node[part], path + [part]
+                continue
+            if not path and part in RUNNER_KEYS:
+                break
+            if 'type' in node and path:
+                break  # an argument of a typed node: check_config decides
+            choices = [str(k) for k in node] + ([] if path else list(RUNNER_KEYS))
+            near = difflib.get_close_matches(part, choices, n=1, cutoff=0.8)
+            if near:
+                where = '.'.join(path + [part])
+                errors.append(f'--cfg-options {option}: the config has no key {where!r}; '
+                              f'did you mean {".".join(path + [near[0]])!r}?')
+            break
+    if errors:
+        raise ConfigError('invalid --cfg-options:\n  ' + '\n  '.join(errors))
+
+
+def check_config(cfg: Any) -> None:
+    """Raise :class:`ConfigError` for a misspelt runner key, unknown type or argument.
+
+    ``cfg`` is a dict or an mmengine ``Config`` (checked through ``to_dict()``).
+    """
     from mmengine.registry import DefaultScope
+    cfg = _with_loop_types(_as_dict(cfg))
     errors: list[str] = []
     for key in cfg:
         if key in RUNNER_KEYS:
@@ -136,8 +215,9 @@ def check_config(cfg: Mapping) -> None:
             if found is None:
                 continue
             accepted, certain = found
+            consumed = RUNNER_CONSUMED.get(path.split('.')[0].split('[')[0], set())
             for arg in node:
-                if arg == 'type' or arg in accepted:
+                if arg == 'type' or arg in accepted or arg in consumed:
                     continue
                 near = difflib.get_close_matches(arg, accepted, n=3, cutoff=0.6)
                 hint = f'; did you mean {near}?' if near else f'; it accepts {sorted(accepted)}'

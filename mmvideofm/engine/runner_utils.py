@@ -6,7 +6,7 @@ import os.path as osp
 import torch
 from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-exported)
 
-from mmvideofm.engine.config_check import check_config
+from mmvideofm.engine.config_check import check_config, check_overrides
 
 __all__ = ['register_all', 'load_config', 'DictAction']
 
@@ -32,6 +32,7 @@ def load_config(path: str, cfg_options: dict | None = None, work_dir: str | None
     register_all()
     cfg = Config.fromfile(path)
     if cfg_options:
+        check_overrides(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
     cfg.launcher = launcher
     if work_dir is not None:

@@ -20,6 +20,7 @@ from mmengine.model import BaseModule
 from open_clip.transformer import LayerNormFp32, QuickGELU, ResidualAttentionBlock
 from torch import nn
 
+from mmvideofm.models.layers import resample_pos_embed
 from mmvideofm.registry import MODELS
 
 __all__ = ['CLIPVisual']
@@ -146,7 +147,9 @@ class CLIPVisual(BaseModule):
                 print_log(f'CLIPVisual: resampling positional_embedding from {old}x{old} to '
                           f'{self.grid_size}x{self.grid_size} (input_resolution '
                           f'{self.input_resolution}).', logger='current', level=30)
-                state_dict[key] = resample_clip_pos_embed(pos, self.grid_size)
+                state_dict[key] = resample_pos_embed(  # (1 + G*G, C): a 1xGxG grid + cls
+                    pos[None], (1, old, old), (1, self.grid_size, self.grid_size),
+                    num_prefix_tokens=1, verbose=False)[0]
 
     # ------------------------------------------------------------------ forward
     def encode_image(self, images: torch.Tensor) -> torch.Tensor:
@@ -208,12 +211,3 @@ class CLIPVisual(BaseModule):
             feats = feats / feats.norm(dim=-1, keepdim=True)
         return feats, attn
 
-
-def resample_clip_pos_embed(pos: torch.Tensor, new_grid: int) -> torch.Tensor:
-    """Bicubic resample of a CLIP ``(1 + G*G, C)`` table (class row kept) to ``new_grid``."""
-    cls, patch = pos[:1], pos[1:]
-    old = int(round(math.sqrt(patch.shape[0])))
-    grid = patch.float().reshape(1, old, old, -1).permute(0, 3, 1, 2)
-    grid = F.interpolate(grid, size=(new_grid, new_grid), mode='bicubic', align_corners=False)
-    patch = grid.permute(0, 2, 3, 1).reshape(new_grid * new_grid, -1).to(pos.dtype)
-    return torch.cat([cls, patch], dim=0)

@@ -158,3 +158,14 @@ def test_resample_identity_prefix_and_errors():
         resample_pos_embed(pos, (2, 3, 4), (2, 3, 3))
     # fp16 in -> fp16 out (computed in fp32)
     assert resample_pos_embed(pos.half(), (2, 3, 3), (1, 3, 3), 1).dtype == torch.float16
+
+
+def test_resample_clip_table_is_bicubic_per_grid_with_cls_kept():
+    # CLIPVisual's load hook: a (1 + G*G, C) table = one frame of a 1xGxG grid after cls;
+    # UMT's clip.load_state_dict: bicubic, align_corners=False, in fp32, cast back
+    pos = torch.randn(1 + 5 * 5, 6).half()
+    out = resample_pos_embed(pos[None], (1, 5, 5), (1, 4, 4), num_prefix_tokens=1)[0]
+    grid = pos[1:].float().reshape(1, 5, 5, 6).permute(0, 3, 1, 2)
+    ref = torch.nn.functional.interpolate(grid, size=(4, 4), mode='bicubic', align_corners=False)
+    ref = torch.cat([pos[:1], ref.permute(0, 2, 3, 1).reshape(16, 6).half()])
+    assert out.dtype == torch.float16 and torch.equal(out, ref)

@@ -23,6 +23,7 @@ model = dict(
         cls_head=dict(type='TimeSformerHead', num_classes=num_classes, in_channels=1408,
                       average_clips='prob')),
     teacher_ckpt='checkpoints/vit_g_hybrid_pt_1200e_k710_ft.pth',  # official, converted
+    teacher_converter='videomaev2',
     distill_loss=dict(type='LogitDistillLoss', temperature=1.0, loss_weight=1.0),
     hard_label_weight=0.,
     data_preprocessor=dict(type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],

@@ -77,9 +77,13 @@ def load_state_dict_checked(model: nn.Module, state_dict: dict[str, torch.Tensor
                             max_listed: int = 20) -> tuple[list[str], list[str]]:
     """``load_state_dict`` that names missing/unexpected/mis-shaped keys and the fix."""
     own = model.state_dict()
+    # keys a model may leave out of state_dict() but loads (an algorithm's frozen teacher)
+    optional = tuple(getattr(model, 'optional_state_prefixes', ()))
+    for prefix in optional:
+        own.update(model.get_submodule(prefix.rstrip('.')).state_dict(prefix=prefix))
     shape_errors = [f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}'
                     for k, v in state_dict.items() if k in own and own[k].shape != v.shape]
-    missing = [k for k in own if k not in state_dict]
+    missing = [k for k in own if k not in state_dict and not k.startswith(optional)]
     unexpected = [k for k in state_dict if k not in own]
     if shape_errors or (strict and (missing or unexpected)):
         def fmt(keys):

@@ -8,58 +8,48 @@ unmasked tokens.
 from __future__ import annotations
 
 import torch
-from mmengine.model import BaseModel
 from torch import nn
 
+from mmvideofm.constants import IMAGENET_PREPROCESSOR
+from mmvideofm.models.algorithms import BaseVideoAlgorithm
+from mmvideofm.models.algorithms import build_data_preprocessor as _build_preprocessor
+from mmvideofm.models.heads.align_head import AlignHead, ClipDecoder
 from mmvideofm.models.layers import get_sinusoid_encoding_table, semantic_masking
-from mmvideofm.models.utils import as_clip_batch
+from mmvideofm.models.utils import as_clip_batch, check_ratio
 from mmvideofm.registry import MODELS
 
-__all__ = ['ClipDecoder', 'UMT', 'IMAGENET_PREPROCESSOR', 'build_data_preprocessor']
-
-# ImageNet statistics on 0..255 frames (UMT normalises with them everywhere)
-IMAGENET_PREPROCESSOR = dict(type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
-                             std=[58.395, 57.12, 57.375], format_shape='NCTHW')
+# ClipDecoder / IMAGENET_PREPROCESSOR / build_data_preprocessor: re-exported for
+# umt_video_text until it imports them from mmvideofm
+__all__ = ['UMT', 'ClipDecoder', 'IMAGENET_PREPROCESSOR', 'build_data_preprocessor']
 
 
 def build_data_preprocessor(cfg: dict | nn.Module | None) -> nn.Module:
-    """Build through mmvideofm's registry so mmaction2 types resolve without a scope."""
-    if isinstance(cfg, nn.Module):
-        return cfg
-    return MODELS.build(dict(cfg or IMAGENET_PREPROCESSOR))
-
-
-class ClipDecoder(nn.Module):
-    """One alignment head (official ``Linear_Decoder``): Linear -> LayerNorm -> L2 normalise."""
-
-    def __init__(self, embed_dim: int, output_dim: int, norm_eps: float = 1e-6,
-                 l2_norm: bool = True) -> None:
-        super().__init__()
-        self.head = nn.Linear(embed_dim, output_dim)
-        self.norm = nn.LayerNorm(output_dim, eps=norm_eps)
-        self.l2_norm = l2_norm
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.norm(self.head(x))
-        return x / x.norm(dim=-1, keepdim=True) if self.l2_norm else x
+    """Former helper (``None`` -> ImageNet statistics); UMT itself uses the base's."""
+    return _build_preprocessor(IMAGENET_PREPROCESSOR if cfg is None else cfg)
 
 
 @MODELS.register_module()
-class UMT(BaseModel):
+class UMT(BaseVideoAlgorithm):
     """UMT stage-1 pretraining: align the student's unmasked tokens to a frozen teacher.
 
     Args:
         backbone: Student config, a :class:`UMTViT` with ``use_mean_pooling=False`` (so its
             ``norm`` is the encoder norm) and ``pos_embed_base_thw=None``.
         teacher: Frozen image teacher returning ``(feats (K, B, T*HW, C), attn (B*T, HW))``,
-            e.g. ``CLIPVisual``; its token grid must equal the student's spatial grid.
+            e.g. ``CLIPVisual``; its token grid must equal the student's spatial grid. Kept in
+            the base's teacher slot (frozen, eval, not saved unless ``save_teacher``).
         clip_return_layer: K, the number of aligned layers (6 in UMT).
         clip_student_return_interval: Stride between aligned student blocks.
         mask_ratio: Fraction of tokens masked per frame (0.8 for video, 0.5 for images).
         loss: Alignment loss config (``AlignLoss``, ``2 - 2 cos``).
-        mask_seed: Seed of the masking generator (None = global RNG).
-        data_preprocessor: mmaction2 ``ActionDataPreprocessor`` with ImageNet statistics.
+        seed: Seed of the masking generator (plus the rank; ``None``: the runner's seed).
+        mask_seed: Former name of ``seed``.
+        save_teacher: Keep ``teacher.*`` in saved checkpoints.
+        data_preprocessor: mmaction2 ``ActionDataPreprocessor``; ImageNet statistics by
+            default.
     """
+
+    default_data_preprocessor = IMAGENET_PREPROCESSOR
 
     def __init__(self,
                  backbone: dict,
@@ -68,37 +58,32 @@ class UMT(BaseModel):
                  clip_student_return_interval: int = 1,
                  mask_ratio: float = 0.8,
                  loss: dict | None = None,
+                 seed: int | None = None,
                  mask_seed: int | None = None,
+                 save_teacher: bool = False,
                  data_preprocessor: dict | None = None,
                  init_cfg: dict | list | None = None) -> None:
-        super().__init__(data_preprocessor=build_data_preprocessor(data_preprocessor),
-                         init_cfg=init_cfg)
-        if not 0. <= mask_ratio < 1.:
-            raise ValueError(f'mask_ratio must be in [0, 1), got {mask_ratio}')
+        super().__init__(data_preprocessor=data_preprocessor, teacher=teacher,
+                         save_teacher=save_teacher,
+                         seed=seed if mask_seed is None else mask_seed, init_cfg=init_cfg)
+        self.mask_ratio = check_ratio(mask_ratio, 'mask_ratio')
         self.backbone = MODELS.build(backbone)
-        self.teacher = MODELS.build(teacher)
-        if getattr(self.teacher, 'frozen', True):
-            self.teacher.requires_grad_(False)
         depth = self.backbone.depth
         if not 1 <= clip_return_layer <= depth:
             raise ValueError(f'clip_return_layer must be in [1, {depth}], got '
                              f'{clip_return_layer}')
         self.return_index = sorted(depth - 1 - int(i * clip_student_return_interval)
                                    for i in range(clip_return_layer))
-        self.mask_ratio = mask_ratio
         teacher_k = len(getattr(self.teacher, 'return_index', [None] * clip_return_layer))
         if teacher_k != clip_return_layer:
             raise ValueError(f'teacher returns {teacher_k} layers, student aligns '
                              f'{clip_return_layer}')
         embed_dim = self.backbone.embed_dim
-        self.clip_decoder = nn.ModuleList(
-            [ClipDecoder(embed_dim, self.teacher.output_dim) for _ in range(clip_return_layer)])
+        self.clip_decoder = AlignHead(clip_return_layer, embed_dim, self.teacher.output_dim)
         self.register_buffer('clip_pos_embed',
                              get_sinusoid_encoding_table(self.backbone.patch_embed.num_patches,
                                                          embed_dim), persistent=False)
         self.loss_module = MODELS.build(loss or dict(type='AlignLoss'))
-        self.mask_seed = mask_seed
-        self._generator: torch.Generator | None = None
         self._check_grids()
 
     def _check_grids(self) -> None:
@@ -109,19 +94,7 @@ class UMT(BaseModel):
                              f'teacher input_resolution to {h} * its patch size (UMT-L: CLIP '
                              f'L/14 at 196 px for a 14x14 student grid)')
 
-    def train(self, mode: bool = True) -> UMT:
-        super().train(mode)
-        self.teacher.train(False)  # frozen teacher: always eval
-        return self
-
     # ------------------------------------------------------------------ pieces
-    def generator(self, device: torch.device) -> torch.Generator | None:
-        if self.mask_seed is None:
-            return None
-        if self._generator is None or self._generator.device != device:
-            self._generator = torch.Generator(device=device).manual_seed(self.mask_seed)
-        return self._generator
-
     @torch.no_grad()
     def encode_teacher(self, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Teacher features and the semantic mask.
@@ -157,7 +130,7 @@ class UMT(BaseModel):
         if mask is not None:
             pos = pos[~mask].reshape(video.shape[0], -1, pos.shape[-1])
         x_clip = x_clip + pos
-        x_clip = torch.stack([dec(x_clip[k]) for k, dec in enumerate(self.clip_decoder)])
+        x_clip = self.clip_decoder(x_clip)  # (K, B, N_vis, C_t)
         return tokens, x_clip
 
     # ------------------------------------------------------------------ API
@@ -171,11 +144,3 @@ class UMT(BaseModel):
         targets, mask = self.encode_teacher(video)  # teacher -> semantic mask
         _, x_clip = self.forward_student(video, mask)  # student on unmasked tokens
         return dict(loss_align=self.loss_module(x_clip, targets))
-
-    def forward(self, inputs: torch.Tensor, data_samples: list | None = None,
-                mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'tensor':
-            return self.extract_feat(inputs)
-        raise RuntimeError(f'UMT pretraining supports mode "loss" and "tensor", got {mode!r}')

@@ -1,5 +1,6 @@
+from mmvideofm.models.algorithms import LogitDistiller  # the generic distiller, in the core
+
 from .decoder import VideoMAEv2Decoder
-from .distill import LogitDistiller
 from .videomaev2 import VideoMAEv2
 
 __all__ = ['LogitDistiller', 'VideoMAEv2', 'VideoMAEv2Decoder']

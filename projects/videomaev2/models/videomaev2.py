@@ -5,27 +5,19 @@ from collections.abc import Sequence
 from typing import Literal
 
 import torch
-from mmengine.model import BaseModel
 from torch import nn
 
+from mmvideofm.models.algorithms import BaseVideoAlgorithm
 from mmvideofm.models.layers import random_masking, running_cell_masking, tube_masking
 from mmvideofm.models.losses.pixel_loss import IMAGENET_MEAN, IMAGENET_STD, normalized_pixel_target
-from mmvideofm.models.utils import as_clip_batch
+from mmvideofm.models.utils import as_clip_batch, check_ratio
 from mmvideofm.registry import MODELS
 
 __all__ = ['VideoMAEv2']
 
 
-def _check_ratio(value: float, name: str, low_inclusive: bool = True) -> float:
-    value = float(value)
-    ok = (0. <= value < 1.) if low_inclusive else (0. < value < 1.)
-    if not ok:
-        raise ValueError(f'{name} must be in {"[0" if low_inclusive else "(0"}, 1), got {value!r}')
-    return value
-
-
 @MODELS.register_module()
-class VideoMAEv2(BaseModel):
+class VideoMAEv2(BaseVideoAlgorithm):
     """VideoMAE V2 masked video autoencoder with dual masking (`arXiv:2303.16727`_).
 
     ``loss()`` reads like the paper's figure 2:
@@ -49,8 +41,9 @@ class VideoMAEv2(BaseModel):
         norm_pix: Per-cube normalised pixel target.
         target_mean / target_std: Normalisation of the input clip in [0, 1] units, undone to
             build the target (ImageNet, as the official loop and our data preprocessors).
-        mask_seed: Seed of this model's own ``torch.Generator`` for the masks (offset by the
-            distributed rank); ``None`` draws from the global RNG (seeded by the runner).
+        seed: Seed of this model's own ``torch.Generator`` for the masks (plus the
+            distributed rank); ``None``: the runner's seed (``randomness.seed``) plus the rank.
+        mask_seed: Former name of ``seed``.
         data_preprocessor: e.g. ``dict(type='ActionDataPreprocessor', ...)``.
     """
 
@@ -65,27 +58,27 @@ class VideoMAEv2(BaseModel):
                  norm_pix: bool = True,
                  target_mean: Sequence[float] | None = IMAGENET_MEAN,
                  target_std: Sequence[float] | None = IMAGENET_STD,
+                 seed: int | None = None,
                  mask_seed: int | None = None,
                  data_preprocessor: dict | None = None,
                  init_cfg: dict | list | None = None) -> None:
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        super().__init__(data_preprocessor=data_preprocessor,
+                         seed=seed if mask_seed is None else mask_seed, init_cfg=init_cfg)
         if mask_type not in ('tube', 'random'):
             raise ValueError(f"mask_type must be 'tube' or 'random', got {mask_type!r}")
         if decoder_mask_type not in ('run_cell', None):
             raise ValueError(f"decoder_mask_type must be 'run_cell' or None, got "
                              f'{decoder_mask_type!r}')
         self.mask_type = mask_type
-        self.mask_ratio = _check_ratio(mask_ratio, 'mask_ratio', low_inclusive=False)
+        self.mask_ratio = check_ratio(mask_ratio, 'mask_ratio', low_inclusive=False)
         self.decoder_mask_type = decoder_mask_type
-        self.decoder_mask_ratio = _check_ratio(decoder_mask_ratio, 'decoder_mask_ratio')
+        self.decoder_mask_ratio = check_ratio(decoder_mask_ratio, 'decoder_mask_ratio')
         if decoder_mask_type == 'run_cell' and not 0 < int(4 * self.decoder_mask_ratio) < 4:
             raise ValueError(f'running-cell decoder masking needs decoder_mask_ratio in '
                              f'[0.25, 1), got {decoder_mask_ratio!r}')
         self.norm_pix = norm_pix
         self.target_mean = target_mean
         self.target_std = target_std
-        self.mask_seed = mask_seed
-        self._generator: torch.Generator | None = None
 
         self.backbone = MODELS.build(backbone)
         if getattr(self.backbone, 'use_mean_pooling', False):
@@ -102,22 +95,13 @@ class VideoMAEv2(BaseModel):
         self.loss_module: nn.Module = MODELS.build(loss or dict(type='NormalizedPixelLoss'))
 
     # ------------------------------------------------------------------ masks
-    def _get_generator(self, device: torch.device) -> torch.Generator | None:
-        if self.mask_seed is None:
-            return None
-        if self._generator is None or self._generator.device != device:
-            from mmengine.dist import get_rank
-            self._generator = torch.Generator(device=device)
-            self._generator.manual_seed(int(self.mask_seed) + get_rank())
-        return self._generator
-
     def generate_masks(self, batch_size: int, grid_thw: Sequence[int],
                        device: torch.device | str = 'cpu',
                        generator: torch.Generator | None = None
                        ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Encoder mask and decoder mask, bool ``(B, T'*H'*W')`` (True = masked / not decoded)."""
         device = torch.device(device)
-        gen = generator if generator is not None else self._get_generator(device)
+        gen = generator if generator is not None else self.generator(device)
         if self.mask_type == 'tube':
             mask = tube_masking(batch_size, grid_thw, self.mask_ratio, gen, device)
         else:
@@ -165,11 +149,3 @@ class VideoMAEv2(BaseModel):
         target = target[decoded].reshape(b, -1, target.shape[-1])  # (B, N_dec, D)
         weight = mask[decoded].reshape(b, -1)  # encoder-masked AND decoder-kept
         return dict(loss_pix=self.loss_module(pred, target, weight))
-
-    def forward(self, inputs: torch.Tensor, data_samples: list | None = None,
-                mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'tensor':
-            return self.extract_feat(inputs)
-        raise RuntimeError(f'VideoMAEv2 supports modes "loss" and "tensor", got {mode!r}')

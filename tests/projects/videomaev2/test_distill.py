@@ -29,7 +29,7 @@ def _distiller(tmp_path, **kw):
         type='LogitDistiller',
         student=_recognizer(32, 1, 2),
         teacher=_recognizer(48, 2, 4, drop_path=0.5),
-        teacher_ckpt=str(ckpt),
+        teacher_ckpt=str(ckpt), teacher_converter='videomaev2',
         distill_loss=dict(type='LogitDistillLoss', temperature=2.0),
         data_preprocessor=dict(type='ActionDataPreprocessor', format_shape='NCTHW'), **kw))
 

@@ -1,5 +1,12 @@
 #!/usr/bin/env bash
-# Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args...]   (torchrun, one node)
+# Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args...]   (torchrun, one node by default)
+# Python: $PYTHON if set, else this checkout's .venv/bin/python, else python3 on PATH.
+# Multi-node: NNODES, NODE_RANK, MASTER_ADDR, PORT.
+set -e
+if [ $# -lt 3 ]; then
+    echo "Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args...]" >&2
+    exit 2
+fi
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
@@ -7,8 +14,11 @@ NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-cd "$(dirname "$0")/.." || exit 1
-PYTHONPATH="$(pwd):$PYTHONPATH" \
-python -m torch.distributed.run --nnodes=$NNODES --node_rank=$NODE_RANK --master_addr=$MASTER_ADDR \
-    --nproc_per_node=$GPUS --master_port=$PORT \
-    tools/test.py "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ -z "$PYTHON" ]; then
+    if [ -x "$ROOT/.venv/bin/python" ]; then PYTHON="$ROOT/.venv/bin/python"; else PYTHON=python3; fi
+fi
+PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
+exec "$PYTHON" -m torch.distributed.run --nnodes="$NNODES" --node_rank="$NODE_RANK" \
+    --master_addr="$MASTER_ADDR" --nproc_per_node="$GPUS" --master_port="$PORT" \
+    "$ROOT/tools/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"

@@ -11,7 +11,7 @@ strategy = dict(
     type='FSDPStrategy',
     model_wrapper=dict(
         type='MMFullyShardedDataParallel',
-        # projects/videomaev2/fsdp.py: one FSDP unit per transformer Block
+        # mmvideofm/engine/fsdp.py: one FSDP unit per transformer Block
         auto_wrap_policy=dict(type='vit_block_wrap_policy'),
         use_orig_params=True),
     state_dict_cfg='full')

@@ -30,7 +30,8 @@ import numpy as np
 import torch
 
 FAILURES = 'failures.tsv'
-_TMP_TAG = '.tmp-'
+# temporaries: '@' never occurs in an output name (percent-encoded), so they cannot clash
+TMP_TAG = '@tmp'
 _MAX_NAME = 200
 
 
@@ -90,7 +91,7 @@ def output_name(key: str) -> str:
 
 def save_atomic(path: str, array: np.ndarray) -> None:
     """``np.save`` to a temporary file in the same folder, then rename over ``path``."""
-    tmp = f'{path}{_TMP_TAG}{os.getpid()}'
+    tmp = f'{path}{TMP_TAG}{os.getpid()}'
     with open(tmp, 'wb') as f:
         np.save(f, array)
         f.flush()
@@ -141,7 +142,7 @@ def _merge_failures(out: str, keys: list[str]) -> int:
     lines = [f'{k}\t{rows[k]}\n' for k in sorted(rows, key=lambda k: order.get(k, len(order)))]
     target = osp.join(out, FAILURES)
     if lines:
-        tmp = target + _TMP_TAG + str(os.getpid())
+        tmp = target + TMP_TAG + str(os.getpid())
         with open(tmp, 'w') as f:
             f.writelines(lines)
         os.replace(tmp, target)
@@ -156,7 +157,7 @@ def write_h5(path: str, out: str, keys: list[str]) -> int:
     """Gather ``out/<name>.npy`` of every key into one HDF5 file (dataset name = key)."""
     import h5py
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = path + _TMP_TAG + str(os.getpid())
+    tmp = path + TMP_TAG + str(os.getpid())
     count = 0
     with h5py.File(tmp, 'w') as f:
         for key in keys:
@@ -178,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     keys = read_video_list(args.video_list)
     os.makedirs(args.out, exist_ok=True)
     if rank == 0:  # leftovers of a killed run: temporaries and its failure lists
-        for stale in glob.glob(osp.join(args.out, f'*{_TMP_TAG}*')) + glob.glob(
+        for stale in glob.glob(osp.join(args.out, f'*{TMP_TAG}*')) + glob.glob(
                 osp.join(args.out, 'failures.rank*.tsv')):
             os.remove(stale)
     _barrier(world_size)

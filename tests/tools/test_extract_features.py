@@ -107,7 +107,7 @@ def test_single_process_writes_one_npy_per_video(setup, reference, capsys):
     assert [r[0] for r in rows] == ['test/corrupt.mp4', 'test/missing.mp4']
     assert rows[0][1].startswith('VideoReadError: ') and 'corrupt.mp4' in rows[0][1]
     assert rows[1][1].startswith('VideoReadError: ') and 'no such file' in rows[1][1]
-    assert not glob.glob(osp.join(setup['root'] / 'ref', '*.tmp-*'))
+    assert not glob.glob(osp.join(setup['root'] / 'ref', '*' + tool.TMP_TAG + '*'))
     # --layer saves that block's tokens
     capsys.readouterr()
     layer_out = setup['root'] / 'layer'
@@ -156,7 +156,8 @@ def test_killed_run_resumes_without_recomputing(setup, reference, capsys):
     done = sorted(glob.glob(osp.join(out, '*.npy')))
     assert [osp.basename(p) for p in done] == [tool.output_name(k) for k in KEYS[:2]]
     stamps = {p: os.stat(p).st_mtime_ns for p in done}
-    open(osp.join(out, tool.output_name(KEYS[2]) + '.tmp-12345'), 'wb').close()  # a torn write
+    torn = osp.join(out, tool.output_name(KEYS[2]) + tool.TMP_TAG + '12345')
+    open(torn, 'wb').close()  # what a kill during np.save would leave
 
     capsys.readouterr()
     assert _run(setup, out) == 3
@@ -164,7 +165,7 @@ def test_killed_run_resumes_without_recomputing(setup, reference, capsys):
     assert 'skipping 2 of 7 videos already done' in log
     assert 'extracted 3, skipped 2 (already done), failed 2' in log
     assert {p: os.stat(p).st_mtime_ns for p in done} == stamps  # not recomputed
-    assert not glob.glob(osp.join(out, '*.tmp-*'))
+    assert not glob.glob(osp.join(out, '*' + tool.TMP_TAG + '*'))
     arrays, failures = _outputs(out)
     ref_arrays, ref_failures = reference
     assert failures == ref_failures and arrays.keys() == ref_arrays.keys()
@@ -214,3 +215,5 @@ def test_bad_arguments_are_named(setup, tmp_path):
     long_key = 'a/' * 200 + 'x.mp4'
     name = tool.output_name(long_key)
     assert len(name) <= 204 and name != tool.output_name('a/' * 199 + 'y.mp4')
+    # names never contain the temporaries' tag, so a rerun's clean-up cannot delete a result
+    assert tool.TMP_TAG not in tool.output_name('clip' + tool.TMP_TAG + '1.mp4')

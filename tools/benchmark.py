@@ -7,16 +7,21 @@
 
 ``model`` times a config's model forward (or forward+backward with ``--train``) on
 random clips and reports clips/s and peak memory. Plugin benchmarks are registered
-with :func:`mmvideofm.engine.benchmark.register_benchmark`.
+with :func:`mmvideofm.engine.benchmark.register_benchmark`; every plugin under
+``projects/`` is imported, so ``list`` shows them all and a misspelt name gets suggestions.
+Benchmarks that compare with official code take ``--official-root`` (a checkout kept
+outside this repository) and time both in this process, interleaved.
 """
 import argparse
-import importlib
 import json
+import os.path as osp
 import resource
 import sys
 import time
 
-import torch
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
+
+import torch  # noqa: E402
 
 
 def _peak_rss_mb() -> float:
@@ -99,23 +104,21 @@ def main(argv=None):
         print(__doc__)
         return None
     import mmvideofm  # noqa: F401
-    from mmvideofm.engine.benchmark import BENCHMARKS
+    from mmvideofm.engine.benchmark import BENCHMARKS, get_benchmark
+    from projects import import_plugins
     name, rest = argv[0], argv[1:]
     if name == 'model':
         result = bench_model(rest)
-    elif name == 'list':
-        for plugin in ('point_nn', 'videomaev2', 'umt', 'mvbench'):
-            try:
-                importlib.import_module(f'projects.{plugin}')
-            except ImportError:
-                pass
-        result = sorted(BENCHMARKS)
     else:
-        if name not in BENCHMARKS:
-            importlib.import_module(f'projects.{name.split("/")[0]}')
-        if name not in BENCHMARKS:
-            raise SystemExit(f'unknown benchmark {name!r}; registered: {sorted(BENCHMARKS)}')
-        result = BENCHMARKS[name](rest)
+        import_plugins()
+        if name == 'list':
+            result = sorted(BENCHMARKS.module_dict)
+        else:
+            try:
+                fn = get_benchmark(name)
+            except KeyError as err:
+                raise SystemExit(f'benchmark.py: {err.args[0]}') from None
+            result = fn(rest)
     print(json.dumps(result, indent=2, default=str))
     return result
 

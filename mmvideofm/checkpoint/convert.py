@@ -1,54 +1,68 @@
 """Converter framework: plugins register ``official state dict -> ours`` functions.
 
-``tools/convert_checkpoint.py <plugin> IN OUT`` imports ``projects.<plugin>`` (which
-registers its converters) and dispatches here.
+Converters live in :data:`mmvideofm.registry.CONVERTERS` under ``<plugin>[/<variant>]``;
+a plugin registers its own on import (the core never imports a plugin).
+``tools/convert_checkpoint.py`` imports every plugin under ``projects/`` and dispatches here.
 """
 from __future__ import annotations
 
-import importlib
+import difflib
 import re
 from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
 
+from mmvideofm.registry import CONVERTERS
+
 __all__ = ['CONVERTERS', 'register_converter', 'get_converter', 'rename_keys',
-           'load_state_dict_checked', 'StateDictMismatchError']
+           'load_state_dict_checked', 'StateDictMismatchError', 'check_registry_name', 'register_function',
+           'lookup_registered']
 
 ConverterFn = Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]
-CONVERTERS: dict[str, ConverterFn] = {}
+
+
+def check_registry_name(name: str, kind: str) -> str:
+    """Refuse names mmengine would misread: ``'a.b'`` is looked up as ``b`` in scope ``a``."""
+    if not isinstance(name, str) or not name or '.' in name:
+        raise ValueError(f'{kind} name {name!r} must be a non-empty string without "." '
+                         f'(mmengine reads "scope.name"); use "<plugin>/<variant>"')
+    return name
+
+
+def register_function(registry, name: str, fn: Callable, kind: str) -> Callable:
+    check_registry_name(name, kind)
+    existing = registry.module_dict.get(name)
+    if existing is None:
+        registry.register_module(name=name, module=fn)
+    elif existing is not fn:
+        raise KeyError(f'{kind} {name!r} is already registered by {existing.__module__}')
+    return fn
+
+
+def lookup_registered(registry, name: str, kind: str) -> Callable:
+    """``registry``'s entry ``name`` (exact key, no import-path fallback) or a KeyError that
+    lists what is registered and the closest names."""
+    fn = registry.module_dict.get(name)
+    if fn is not None:
+        return fn
+    known = sorted(registry.module_dict)
+    near = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    raise KeyError(f'no {kind} named {name!r}' + (f' (did you mean {near}?)' if near else '')
+                   + f'. Registered: {known}. Plugins register theirs on import '
+                   f'(tools import every package under projects/; in Python, '
+                   f'"import projects.<plugin>" first)')
 
 
 def register_converter(name: str) -> Callable[[ConverterFn], ConverterFn]:
-    """Register ``fn(state_dict) -> state_dict`` under a plugin name (e.g. ``'umt'``)."""
-
-    def wrap(fn: ConverterFn) -> ConverterFn:
-        if name in CONVERTERS and CONVERTERS[name] is not fn:
-            raise KeyError(f'converter {name!r} is already registered by '
-                           f'{CONVERTERS[name].__module__}')
-        CONVERTERS[name] = fn
-        return fn
-
-    return wrap
+    """Register ``fn(state_dict) -> state_dict`` in ``CONVERTERS`` (e.g. ``'umt'``)."""
+    check_registry_name(name, 'checkpoint converter')
+    return lambda fn: register_function(CONVERTERS, name, fn, 'checkpoint converter')
 
 
 def get_converter(name: str) -> ConverterFn:
-    """Return the converter of a plugin, importing ``projects.<plugin>`` on demand."""
-    plugin = name.split('/')[0]
-    if name not in CONVERTERS:
-        try:
-            importlib.import_module(f'projects.{plugin}')
-        except ModuleNotFoundError as err:
-            if err.name and err.name.startswith('projects'):
-                pass
-            else:
-                raise
-    if name not in CONVERTERS:
-        import difflib
-        near = difflib.get_close_matches(name, CONVERTERS, n=3)
-        raise KeyError(f'no checkpoint converter named {name!r}; registered: '
-                       f'{sorted(CONVERTERS)}' + (f' (did you mean {near}?)' if near else ''))
-    return CONVERTERS[name]
+    """The registered converter ``name``; KeyError naming the registered ones otherwise."""
+    return lookup_registered(CONVERTERS, name, 'checkpoint converter')
 
 
 def rename_keys(state_dict: dict[str, torch.Tensor],

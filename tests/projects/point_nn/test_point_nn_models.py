@@ -129,9 +129,9 @@ def test_plug_and_play_improves_weak_classifier():
 
 
 def test_features_benchmark_is_registered_and_runs():
-    from mmvideofm.engine.benchmark import BENCHMARKS
-    out = BENCHMARKS['point_nn/features'](['--batches', '1', '--batch-size', '2', '--points',
-                                            '128', '--k', '8', '--num-clouds', '5'])
+    from mmvideofm.engine.benchmark import get_benchmark
+    out = get_benchmark('point_nn/features')(['--batches', '1', '--batch-size', '2', '--points',
+                                              '128', '--k', '8', '--num-clouds', '5'])
     assert out['batches_timed'] == 1 and out['speedup_vs_official_anchor'] is None
     assert out['extrapolated_total_seconds'] > 0 and 'naive_seconds_per_batch' in out
 

@@ -8,7 +8,7 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import BaseDataElement
 
 import projects.umt  # noqa: F401
-from mmvideofm.engine.benchmark import BENCHMARKS
+from mmvideofm.engine.benchmark import get_benchmark
 from mmvideofm.registry import MODELS
 from projects.umt.metrics import UMTRetrievalMetric, retrieval_recall
 
@@ -242,10 +242,10 @@ def test_video_text_predict_and_metric():
 
 
 def test_benchmarks_smoke():
-    out = BENCHMARKS['umt/pretrain_cost_vs_videomaev2'](
+    out = get_benchmark('umt/pretrain_cost_vs_videomaev2')(
         ['--arch', 't', '--img-size', '32', '--iters', '1', '--warmup', '0', '--batch-size',
          '1'])
     assert out['ratio_umt_over_videomaev2'] > 0 and out['tokens_per_clip'] == 32
-    c = BENCHMARKS['umt/complexity'](['--arch', 'b'])
+    c = get_benchmark('umt/complexity')(['--arch', 'b'])
     assert c['params_m'] == pytest.approx(85.9, abs=0.2)
     assert c['gflops_per_view'] == pytest.approx(179.6, rel=0.01)  # fvcore: 179.6

@@ -119,8 +119,8 @@ def _pipeline_input(video: VideoInput) -> dict:
     frames = video.cpu().numpy() if isinstance(video, torch.Tensor) else np.asarray(video)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
         raise ValueError(f'video frames must be uint8 (T, H, W, 3) RGB, got {frames.dtype} '
-                         f'{frames.shape}; pass a float (C, T, H, W) / (B, C, T, H, W) tensor '
-                         f'for an already preprocessed clip')
+                         f'{frames.shape} (extract_features also takes an already preprocessed float '
+                         f'(C, T, H, W) / (V, C, T, H, W) tensor)')
     return dict(video_reader=ArrayVideoReader(frames), filename='<array>', **base)
 
 

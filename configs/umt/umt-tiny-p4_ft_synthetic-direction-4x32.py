@@ -4,7 +4,7 @@
 # The from-scratch baseline: --cfg-options load_from=None
 _base_ = ['./umt-tiny-p8_ft_synthetic-direction-8x32.py', '../_base_/datasets/synthetic_every2nd.py']
 
-num_frames = 4  # the model sees every 2nd of the world's 8 frames (as synthetic.py)
+num_frames = 4  # the model sees every 2nd of the world's 8 frames
 pipeline = {{_base_.synthetic_every2nd_pipeline}}
 model = dict(backbone=dict(arch=dict(patch_size=4), num_frames=num_frames),
              cls_head=dict(average_clips='prob'))

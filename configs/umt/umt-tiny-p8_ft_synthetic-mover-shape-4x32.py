@@ -20,7 +20,7 @@ test_dataloader = val_dataloader
 
 max_epochs = 12
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-# as the driver (semantic_config): AdamW 1e-3, OneCycle with 15 % warm-up over 12 x 80 iters
-param_scheduler = [dict(type='OneCycleLR', eta_max=1e-3, total_steps=max_epochs * 80,
-                        pct_start=0.15, by_epoch=False)]
+# AdamW 1e-3, OneCycle with 15 % warm-up over the 12 x 80 iterations
+param_scheduler = [dict(type='OneCycleLR', eta_max=1e-3, total_steps=max_epochs, pct_start=0.15,
+                        by_epoch=True, convert_to_iter_based=True)]
 default_hooks = dict(checkpoint=dict(interval=max_epochs))

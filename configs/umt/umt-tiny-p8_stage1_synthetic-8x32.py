@@ -1,7 +1,8 @@
 # UMT stage 1 on the synthetic world (CPU, minutes): a tiny UMTViT student aligned to a tiny
-# CLIP-style image teacher trained on single synthetic frames. Make the teacher first:
-#   python projects/umt/synthetic.py teacher --out work_dirs/umt_synthetic/teacher.pth
-# then: python tools/train.py configs/umt/umt-tiny-p8_stage1_synthetic-8x32.py
+# CLIP-style image teacher trained on single synthetic frames. Train the teacher first:
+#   .venv/bin/python tools/train.py configs/umt/umt-tiny-p8_teacher_synthetic-8x32.py
+#   .venv/bin/python tools/train.py configs/umt/umt-tiny-p8_stage1_synthetic-8x32.py
+# (the teacher is its runner checkpoint's ``visual.*``: init_cfg Pretrained with a prefix)
 _base_ = ['./umt-base-p16_clip-b16_k710-pre_u8-res224.py']
 
 num_frames = 8
@@ -13,8 +14,9 @@ model = dict(
                   pos_embed_base_thw=None),
     teacher=dict(_delete_=True, type='CLIPVisual', arch=None, input_resolution=size,
                  patch_size=8, width=64, layers=4, heads=4, output_dim=32, return_layers=2,
-                 init_cfg=dict(type='Pretrained',
-                               checkpoint='work_dirs/umt_synthetic/teacher.pth')),
+                 init_cfg=dict(type='Pretrained', prefix='visual.',
+                               checkpoint='work_dirs/umt-tiny-p8_teacher_synthetic-8x32/'
+                                          'iter_800.pth')),
     clip_return_layer=2,
     mask_ratio=0.8,
     data_preprocessor=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]))

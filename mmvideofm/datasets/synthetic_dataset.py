@@ -23,7 +23,10 @@ class SyntheticVideoDataset(BaseDataset):
     ``T`` frames both decoded (``imgs``, ``clip_len=T``, ``num_clips=1``, so
     ``FormatShape`` + ``PackActionInputs`` work directly) and as an in-memory
     ``video_reader``, so a pipeline may also start with ``VideoSampleFrames`` +
-    ``VideoDecode`` (e.g. ``clip_len=1`` for a single-frame baseline).
+    ``VideoDecode`` (e.g. ``clip_len=1`` for a single-frame baseline). The clip's ground
+    truth rides along for target-building transforms (e.g. ``SyntheticPatchShapeTargets``):
+    ``gt_objects`` (``ObjectTrack`` s: shape, per-frame colours, boxes, visibility) and
+    ``gt_events``.
 
     Args:
         num_samples: dataset length.
@@ -76,4 +79,5 @@ class SyntheticVideoDataset(BaseDataset):
             video_reader=ArrayVideoReader(clip.frames, self.world.config.fps, name),
             filename=name, sample_idx=idx, total_frames=T, start_index=0,
             frame_inds=np.arange(T), clip_len=T, num_clips=1, avg_fps=self.world.config.fps,
-            original_shape=(H, W), img_shape=(H, W), modality='RGB', caption=clip.caption)
+            original_shape=(H, W), img_shape=(H, W), modality='RGB', caption=clip.caption,
+            gt_objects=clip.objects, gt_events=clip.events)

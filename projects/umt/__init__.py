@@ -2,3 +2,4 @@
 from . import benchmarks, converter, init  # noqa: F401  (converter, benchmarks, initializer)
 from .metrics import UMTRetrievalMetric, retrieval_recall  # noqa: F401
 from .models import *  # noqa: F401,F403
+from .patch_accuracy import PatchAccuracy  # noqa: F401

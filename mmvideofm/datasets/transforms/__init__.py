@@ -8,6 +8,9 @@ from .loading import (
     VideoInit,
     VideoSampleFrames,
 )
+from .synthetic_targets import SyntheticPatchColorTargets, SyntheticPatchShapeTargets
+from .temporal import RepeatFrame
 
 __all__ = ['VideoInit', 'VideoDecode', 'VideoSampleFrames', 'ShortVideoError',
-           'ArrayVideoReader', 'SHORT_VIDEO_POLICIES', 'VideoRandAugment']
+           'ArrayVideoReader', 'SHORT_VIDEO_POLICIES', 'VideoRandAugment',
+           'SyntheticPatchShapeTargets', 'SyntheticPatchColorTargets', 'RepeatFrame']

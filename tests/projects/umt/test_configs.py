@@ -39,7 +39,7 @@ def _batch(cfg, n=4):
 def test_synthetic_configs_train_step(name):
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'umt', name))
     if 'teacher' in cfg.model:
-        cfg.model.teacher.init_cfg = None  # the teacher file is made by synthetic.py
+        cfg.model.teacher.init_cfg = None  # the teacher file is made by its teacher config
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     data = model.data_preprocessor(_batch(cfg), training=True)

@@ -1,3 +1,4 @@
 from .layer_decay import LayerDecayOptimWrapperConstructor
+from .trainable import TrainableOptimWrapperConstructor
 
-__all__ = ['LayerDecayOptimWrapperConstructor']
+__all__ = ['LayerDecayOptimWrapperConstructor', 'TrainableOptimWrapperConstructor']

@@ -9,10 +9,11 @@ no weight decay for 1-D parameters, biases and the backbone's ``no_weight_decay(
 from collections.abc import Callable
 
 from mmengine.logging import print_log
-from mmengine.optim import DefaultOptimWrapperConstructor
 from torch import nn
 
 from mmvideofm.registry import OPTIM_WRAPPER_CONSTRUCTORS
+
+from .trainable import TrainableOptimWrapperConstructor
 
 
 def _find_depth_fn(model: nn.Module, prefix: str | None
@@ -23,10 +24,15 @@ def _find_depth_fn(model: nn.Module, prefix: str | None
             prefix = ''
         elif hasattr(getattr(model, 'backbone', None), 'get_layer_depth'):
             prefix = 'backbone.'
-        else:
+        else:  # e.g. a distiller's student.backbone (its frozen teacher is not trained)
+            prefix = next((name + '.' for name, m in model.named_modules()
+                           if name and hasattr(m, 'get_layer_depth')
+                           and any(p.requires_grad for p in m.parameters())), None)
+        if prefix is None:
             raise NotImplementedError(
-                f'Layer-wise lr decay needs get_layer_depth() on the model or its backbone; '
-                f'{type(model).__name__} has neither (VideoViT provides it).')
+                f'Layer-wise lr decay needs get_layer_depth() on a trainable module; '
+                f'{type(model).__name__} has none (VideoViT provides it); or set '
+                f'paramwise_cfg.backbone_prefix.')
     owner = model
     for part in filter(None, prefix.rstrip('.').split('.')):
         owner = getattr(owner, part)
@@ -44,7 +50,7 @@ def _find_depth_fn(model: nn.Module, prefix: str | None
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
-class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
+class LayerDecayOptimWrapperConstructor(TrainableOptimWrapperConstructor):
     """Layer-wise lr decay + official no-weight-decay rules, as one param group per
     (layer, decay / no-decay).
 
@@ -53,7 +59,8 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     - ``layer_decay_rate`` (float, default 1.0): lr of layer ``i`` is multiplied by
       ``rate ** (num_layers - 1 - i)``; the head / anything outside the backbone gets 1.
     - ``backbone_prefix`` (str, optional): where ``get_layer_depth`` lives; by default the
-      model itself, else ``backbone.``.
+      model itself, else ``backbone.``, else the first trainable submodule that has it
+      (``student.backbone.`` of a distiller).
     - ``custom_keys`` (dict, optional): ``{substring: dict(lr_mult=..., decay_mult=...)}``
       applied on top (longest matching key wins).
 
@@ -81,7 +88,7 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         groups: dict[str, dict] = {}
         for name, param in module.named_parameters(prefix=prefix.rstrip('.')):
             if not param.requires_grad:
-                continue  # frozen (e.g. UMT's resampled sinusoid table)
+                continue  # frozen (a teacher, UMT's resampled sinusoid table): not optimised
             no_decay = (param.ndim == 1 or name.endswith('.bias') or name in no_wd_names)
             layer_id, num_layers = depth_fn(name)
             scale = rate**(num_layers - 1 - layer_id)

@@ -7,6 +7,7 @@ import torch
 from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-exported)
 
 from mmvideofm.engine.config_check import check_config, check_overrides
+from mmvideofm.engine.config_overrides import propagate_path_overrides
 
 __all__ = ['register_all', 'load_config', 'DictAction']
 
@@ -33,6 +34,10 @@ def load_config(path: str, cfg_options: dict | None = None, work_dir: str | None
     cfg = Config.fromfile(path)
     if cfg_options:
         check_overrides(cfg, cfg_options)
+        moved = propagate_path_overrides(cfg, cfg_options)  # data_root=... reaches ann_file
+        if moved:
+            print('--cfg-options: paths the config built from the overridden variables: '
+                  + ', '.join(f'{k}={v}' for k, v in moved.items()))
         cfg.merge_from_dict(cfg_options)
     cfg.launcher = launcher
     if work_dir is not None:

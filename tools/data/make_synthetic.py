@@ -1,6 +1,6 @@
 """Export the synthetic video world to mp4 (or frame folders) + mmaction2 list files.
 
-    python tools/data/make_synthetic.py --out data/synthetic --task direction \
+    .venv/bin/python tools/data/make_synthetic.py --out data/synthetic --task direction \
         --num-train 2000 --num-val 400 --num-test 400 --frames 16 --size 32 --workers 2
 
 Writes ``{train,val,test}.txt`` (``path label``), ``{split}.json`` (full ground

@@ -33,7 +33,7 @@ def _child(name: str, parent: Registry, locations: list[str]) -> Registry:
 
 
 RUNNERS = _child('runner', MMACTION_RUNNERS, ['mmvideofm.engine'])
-LOOPS = _child('loop', MMACTION_LOOPS, ['mmvideofm.engine'])
+LOOPS = _child('loop', MMACTION_LOOPS, ['mmvideofm.engine', 'mmvideofm.evaluation'])
 HOOKS = _child('hook', MMACTION_HOOKS, ['mmvideofm.engine', 'mmvideofm.datasets'])
 DATASETS = _child('dataset', MMACTION_DATASETS, ['mmvideofm.datasets'])
 DATA_SAMPLERS = _child('data sampler', MMACTION_DATA_SAMPLERS, ['mmvideofm.datasets'])

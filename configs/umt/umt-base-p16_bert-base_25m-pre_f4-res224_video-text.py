@@ -18,8 +18,9 @@ model = dict(
                   drop_path_rate=0.1, use_mean_pooling=False, pos_embed_base_thw=None),
     teacher=dict(type='CLIPVisual', arch='b16', input_resolution=224, return_layers=6),
     # `pretrained` / `name_or_path` must be a local folder or an already-cached hub name
-    text_encoder=dict(config=bert_base, fusion_layer=9, pretrained='bert-base-uncased'),
-    tokenizer=dict(name_or_path='bert-base-uncased'),
+    text_encoder=dict(type='BertFusionEncoder', config=bert_base, fusion_layer=9,
+                      pretrained='bert-base-uncased'),
+    tokenizer=dict(type='BertTokenizer', name_or_path='bert-base-uncased'),
     embed_dim=512,
     temp=0.07,
     clip_return_layer=6,
@@ -27,7 +28,9 @@ model = dict(
     image_mask_ratio=0.5,
     mlm_mask_prob=0.5,
     max_txt_len=32,
-    loss_weight=dict(uta=1.0, vtc=1.0, vtm=1.0, mlm=1.0),
+    # UTA + VTC + VTM (hard negatives) + MLM, weight 1 each (a missing key turns a loss off)
+    losses=dict(uta=dict(type='AlignLoss', norm_type='l2'), vtc=dict(type='VTCLoss'),
+                vtm=dict(type='VTMLoss', hard_negatives=True), mlm=dict(type='MLMLoss')),
     # zero-shot retrieval re-ranks each query's top 128 VTC candidates with the VTM head
     # (official `evaluation.k_test=128` in every pretraining / zero-shot retrieval config)
     k_test=128,
@@ -70,14 +73,14 @@ val_dataloader = dict(
                  test_mode=True))
 test_dataloader = val_dataloader
 # reports `retrieval/*` (VTM re-ranked, the official numbers) and `retrieval_emb/*` (VTC)
-val_evaluator = dict(type='UMTRetrievalMetric')
+val_evaluator = dict(type='RetrievalMetric')
 test_evaluator = val_evaluator
 
 max_epochs = 10
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
 # the retrieval loops hand the model's VTM scorer to the metric (re-ranking needs all pairs)
-val_cfg = dict(type='UMTRetrievalValLoop')
-test_cfg = dict(type='UMTRetrievalTestLoop')
+val_cfg = dict(type='RetrievalValLoop')
+test_cfg = dict(type='RetrievalTestLoop')
 optim_wrapper = dict(
     type='AmpOptimWrapper', dtype='bfloat16',
     optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.02))

@@ -57,7 +57,7 @@ def _counted_params(path: str) -> int:
     stage2 = 'text_encoder' in model_cfg
     if stage2:  # no hub: same BERT architecture from the config dict, local vocabulary
         model_cfg.text_encoder = dict(model_cfg.text_encoder, pretrained=None)
-        model_cfg.tokenizer = dict(vocab='synthetic')
+        model_cfg.tokenizer = dict(type='BertTokenizer', vocab='synthetic')
     with torch.device('meta'):
         model = MODELS.build(model_cfg)
     if stage2:

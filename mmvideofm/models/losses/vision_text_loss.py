@@ -1,9 +1,9 @@
 """Video-text losses of the ALBEF / UMT family: VTC, VTM (hard negatives) and MLM.
 
-``VTCLoss`` gathers features from every rank with gradients (as UMT's ``allgather_wgrad``),
-``VTMLoss`` mines one negative video per text and one negative text per video from the
-contrastive similarities and classifies the fused pairs, ``MLMLoss`` is cross-entropy on the
-tokens :func:`mask_text_tokens` hid. Randomness comes from explicit ``torch.Generator`` s.
+``VTCLoss`` gathers features from every rank with gradients (torch's differentiable
+``all_gather``), ``VTMLoss`` mines one negative video per text and one negative text per video
+from the contrastive similarities and classifies the fused pairs, ``MLMLoss`` is cross-entropy
+on the tokens :func:`mask_text_tokens` hid. Randomness comes from explicit ``torch.Generator`` s.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import torch
 import torch.distributed as dist
+import torch.distributed.nn.functional as dist_nn
 import torch.nn.functional as F
 from torch import nn
 
@@ -20,29 +21,15 @@ __all__ = ['all_gather_with_grad', 'video_text_similarity', 'VTCLoss', 'VTMLoss'
            'mask_text_tokens']
 
 
-class _AllGather(torch.autograd.Function):
-    """All-gather whose backward sums the gradients of every rank and keeps this rank's."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
-        out = [torch.empty_like(x) for _ in range(dist.get_world_size())]
-        dist.all_gather(out, x.contiguous())
-        return torch.cat(out, dim=0)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
-        grad = grad.contiguous()
-        dist.all_reduce(grad)
-        n = grad.shape[0] // dist.get_world_size()
-        rank = dist.get_rank()
-        return grad[rank * n:(rank + 1) * n]
-
-
 def all_gather_with_grad(x: torch.Tensor) -> torch.Tensor:
-    """Concatenate ``x`` from all ranks along dim 0, differentiable; identity on one process."""
+    """Concatenate ``x`` from all ranks along dim 0, differentiable; identity on one process.
+
+    torch's ``all_gather`` with autograd: the backward sums every rank's gradient of this
+    rank's slice (as UMT's ``allgather_wgrad``).
+    """
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return x
-    return _AllGather.apply(x)
+    return torch.cat(dist_nn.all_gather(x.contiguous()), dim=0)
 
 
 def video_text_similarity(vision_proj: torch.Tensor, text_proj: torch.Tensor,

@@ -9,8 +9,8 @@ from mmengine.structures import BaseDataElement
 
 import projects.umt  # noqa: F401
 from mmvideofm.engine.benchmark import get_benchmark
+from mmvideofm.evaluation import RetrievalMetric, retrieval_recall
 from mmvideofm.registry import MODELS
-from projects.umt.metrics import UMTRetrievalMetric, retrieval_recall
 
 init_default_scope('mmvideofm')
 
@@ -111,10 +111,12 @@ def _video_text(**kw):
                       pos_embed_base_thw=None, use_mean_pooling=False),
         teacher=dict(type='CLIPVisual', arch=None, input_resolution=32, patch_size=8, width=32,
                      layers=2, heads=2, output_dim=16, return_layers=2),
-        text_encoder=dict(config=dict(vocab_size=64, hidden_size=32, num_hidden_layers=3,
+        text_encoder=dict(type='BertFusionEncoder',
+                          config=dict(vocab_size=64, hidden_size=32, num_hidden_layers=3,
                                       num_attention_heads=2, intermediate_size=64,
                                       max_position_embeddings=24), fusion_layer=2),
-        tokenizer=dict(vocab='synthetic'), embed_dim=16, clip_return_layer=2, max_txt_len=16,
+        tokenizer=dict(type='BertTokenizer', vocab='synthetic'), embed_dim=16,
+        clip_return_layer=2, max_txt_len=16,
         seed=0)
     cfg.update(kw)
     return MODELS.build(cfg)
@@ -151,10 +153,10 @@ def test_vtm_logits_depend_on_video_and_reach_cross_attention():
     """The fusion [CLS] attends to the video: VTM logits move with the video tokens and
     ``loss_vtm`` alone sends gradients into every cross-attention projection."""
     torch.manual_seed(0)
-    model = _video_text(teacher=None, loss_weight=dict(vtc=0, mlm=0)).eval()
+    model = _video_text(teacher=None, losses=dict(vtm=dict(type='VTMLoss'))).eval()
     text = model.tokenize(CAPTIONS, 'cpu')
     text_embeds, _ = model.encode_text(text)
-    vision, _, _ = model.encode_vision(torch.randn(4, 3, 4, 32, 32))
+    vision, _ = model.encode_vision(torch.randn(4, 3, 4, 32, 32))
     logits = model.fusion_logits(text_embeds, text.attention_mask, vision)
     assert logits.shape == (4, 2)
     for other in (vision.roll(1, 0), torch.zeros_like(vision)):
@@ -173,8 +175,8 @@ def test_vtm_overfits_fixed_pairs():
     1:2 label prior (entropy 0.637). VTC runs too, as in training: it is what makes the
     from-scratch [CLS] caption-specific; VTM alone sits on the prior for hundreds of steps."""
     torch.manual_seed(0)
-    model = _video_text(teacher=None, vtm_hard_negatives=False,
-                        loss_weight=dict(mlm=0)).train()
+    model = _video_text(teacher=None, losses=dict(
+        vtc=dict(type='VTCLoss'), vtm=dict(type='VTMLoss', hard_negatives=False))).train()
     caps = CAPTIONS + ['a blue circle stays still', 'a cyan cross moves left',
                        'a magenta square moves down', 'a red triangle moves up-left']
     video = torch.randn(8, 3, 1, 1, 1).expand(8, 3, 4, 32, 32) * 2  # one colour per clip
@@ -223,7 +225,7 @@ def test_retrieval_recall_both_directions():
     # several captions per video: text 1 also belongs to video 0
     r2 = retrieval_recall(sim, ks=(1, ), text_to_video=torch.tensor([0, 0, 2]))
     assert r2['t2v_R@1'] == 100.
-    metric = UMTRetrievalMetric(ks=(1, 5, 10))
+    metric = RetrievalMetric(ks=(1, 5, 10))
     feats = torch.nn.functional.normalize(torch.randn(6, 8), dim=-1)
     metric.process(None, [dict(video_feat=feats[i][None], text_feat=feats[i]) for i in range(6)])
     out = metric.compute_metrics(metric.results)
@@ -235,7 +237,7 @@ def test_video_text_predict_and_metric():
     model = _video_text().eval()
     samples = model.predict(torch.randn(4, 3, 4, 32, 32), _samples(CAPTIONS))
     assert samples[0].video_feat.shape == (4, 16) and samples[0].text_feat.shape == (16, )
-    metric = UMTRetrievalMetric()
+    metric = RetrievalMetric()
     metric.process(None, samples)
     out = metric.compute_metrics(metric.results)
     assert {'t2v_R@1', 't2v_R@5', 't2v_R@10', 'v2t_R@1', 'v2t_R@5', 'v2t_R@10'} <= set(out)

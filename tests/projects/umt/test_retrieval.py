@@ -8,9 +8,9 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import BaseDataElement
 
 import projects.umt  # noqa: F401
+from mmvideofm.evaluation import RetrievalMetric, retrieval_recall
 from mmvideofm.models.losses import video_text_similarity
 from mmvideofm.registry import MODELS
-from projects.umt.metrics import UMTRetrievalMetric, retrieval_recall
 
 init_default_scope('mmvideofm')
 
@@ -27,10 +27,12 @@ def _model(**kw):
                                                mlp_ratio=4.), img_size=32, num_frames=4,
                       pos_embed_base_thw=None, use_mean_pooling=False),
         teacher=None,
-        text_encoder=dict(config=dict(vocab_size=64, hidden_size=32, num_hidden_layers=3,
+        text_encoder=dict(type='BertFusionEncoder',
+                          config=dict(vocab_size=64, hidden_size=32, num_hidden_layers=3,
                                       num_attention_heads=2, intermediate_size=64,
                                       max_position_embeddings=24), fusion_layer=2),
-        tokenizer=dict(vocab='synthetic'), embed_dim=16, max_txt_len=16, seed=0)
+        tokenizer=dict(type='BertTokenizer', vocab='synthetic'), embed_dim=16, max_txt_len=16,
+        seed=0)
     cfg.update(kw)
     torch.manual_seed(0)
     model = MODELS.build(cfg).eval()
@@ -142,10 +144,10 @@ def test_recall_from_hand_made_matrices():
 def test_metric_reports_both_families():
     model = _model(k_test=3)
     samples = _features(model)
-    metric = UMTRetrievalMetric(ks=(1, 5))
+    metric = RetrievalMetric(ks=(1, 5))
     metric.dataset_meta = {}
     metric.process(None, samples)
-    with pytest.raises(RuntimeError, match='UMTRetrievalValLoop'):
+    with pytest.raises(RuntimeError, match='RetrievalValLoop'):
         metric.compute_metrics(metric.results)
     metric.itm_rerank = model.itm_rerank
     out = metric.evaluate(len(samples))

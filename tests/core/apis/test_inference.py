@@ -158,10 +158,15 @@ def test_extract_features_videovit_shapes_and_layers(model_and_ckpt, data):
             extract_features(model, video, layer=bad)
 
 
-def test_extract_features_umt_config_with_custom_imports():
+def test_extract_features_umt_config_with_custom_imports(tmp_path):
     """A plugin config (custom_imports projects.umt) with the UMTViT backbone."""
     model = init_model(UMT_CONFIG)
     assert type(model.backbone).__name__ == 'UMTViT'
+    # an official fine-tuned layout (bare ViT keys) is refused, naming the plugin's converter
+    official = str(tmp_path / 'official.pth')
+    torch.save({k.replace('backbone.', ''): v for k, v in model.state_dict().items()}, official)
+    with pytest.raises(StateDictMismatchError, match='convert_checkpoint.py umt IN OUT'):
+        init_model(UMT_CONFIG, official)
     x = torch.randn(2, 3, 8, 32, 32)
     with torch.no_grad():
         pooled = extract_features(model, x)

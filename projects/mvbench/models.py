@@ -118,7 +118,10 @@ def _item_seed(seed: int, key: str) -> int:
 class MVBenchRandomChoice(MVBenchAnswerer):
     """Uniformly random option, deterministic per (seed, question) and shard-independent.
 
-    ``delay_s`` simulates a slow model (used to test interrupted runs)."""
+    ``delay_s`` simulates a slow model (used to test interrupted runs); it does not change
+    the answers, so resuming ignores it (``fingerprint_exclude``)."""
+
+    fingerprint_exclude = ('delay_s', )
 
     def __init__(self, seed: int = 0, delay_s: float = 0.0) -> None:
         super().__init__()

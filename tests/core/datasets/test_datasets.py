@@ -84,15 +84,22 @@ def test_video_list_dataset_missing_paths_say_what_to_do(tmp_path):
                             data_root=str(tmp_path), pipeline=[]))
 
 
+def video_list(root, names: list[str]) -> str:
+    """``list.txt`` of ``names`` (labels 1, 2, ...); good* are clips, empty* 0 bytes,
+    garbage* not a video, anything else missing."""
+    frames = SyntheticWorld(WorldConfig(num_frames=8, size=16)).sample(0, 'direction').frames
+    for name in names:
+        if name.startswith('good'):
+            write_video(str(root / name), frames)
+        elif name.startswith(('empty', 'garbage')):
+            (root / name).write_bytes(b'' if name.startswith('empty') else b'not a video' * 20)
+    (root / 'list.txt').write_text(''.join(f'{n} {i}\n' for i, n in enumerate(names, 1)))
+    return str(root)
+
+
 @pytest.fixture
 def list_with_bad_videos(tmp_path):
-    frames = SyntheticWorld(WorldConfig(num_frames=8, size=16)).sample(0, 'direction').frames
-    write_video(str(tmp_path / 'good0.mp4'), frames)
-    write_video(str(tmp_path / 'good1.mp4'), frames)
-    (tmp_path / 'empty.mp4').write_bytes(b'')
-    (tmp_path / 'list.txt').write_text(
-        'good0.mp4 1\nempty.mp4 2\nmissing.mp4 3\ngood1.mp4 4\n')
-    return str(tmp_path)
+    return video_list(tmp_path, ['good0.mp4', 'empty.mp4', 'missing.mp4', 'good1.mp4'])
 
 
 def test_bad_samples_propagate_by_default(list_with_bad_videos):
@@ -158,3 +165,64 @@ def test_skip_bad_samples_only_skips_io_errors(list_with_bad_videos):
     with pytest.raises(ValueError, match='a bug in a transform'):
         ds[0]  # a pipeline bug is not a bad sample
     assert ds.num_skipped == 0
+
+
+@pytest.fixture
+def four_bad_in_a_row(tmp_path):
+    return video_list(tmp_path, ['good0.mp4', 'empty0.mp4', 'missing.mp4', 'garbage.mp4',
+                                 'empty1.mp4', 'good1.mp4'])
+
+
+def run_epoch(ds, hook, mode='test', name='bad_epoch'):
+    class Runner:
+        message_hub = MessageHub.get_instance(name)
+
+    runner = Runner()
+    getattr(hook, f'before_{mode}_epoch')(runner)
+    loader = DataLoader(ds, batch_size=2, num_workers=0, collate_fn=pseudo_collate)
+    for i, batch in enumerate(loader):
+        getattr(hook, f'after_{mode}_iter')(runner, i, batch, None)
+    getattr(hook, f'after_{mode}_epoch')(runner)
+    return runner.message_hub.get_info(f'bad_samples/{mode}')
+
+
+def test_epoch_counts_distinct_bad_files_with_each_reason(four_bad_in_a_row, log_text):
+    """Issue #10.13: 4 bad files used to be reported as '10 skipped' (4+3+2+1 retries)."""
+    ds = DATASETS.build(dict(type='VideoListDataset', ann_file='list.txt',
+                             data_root=four_bad_in_a_row, pipeline=PIPE,
+                             skip_bad_samples=True, test_mode=True))
+    hook = HOOKS.build(dict(type='BadSampleReportHook'))
+    assert run_epoch(ds, hook, name='bad_epoch_1') == 4
+    assert ds.num_skipped == 4  # distinct files this process met
+    text = log_text.getvalue()
+    assert '4 bad sample(s) skipped in this test epoch' in text
+    report = text.split('4 bad sample(s) skipped in this test epoch', 1)[1].splitlines()[1:5]
+    found = dict(line.strip().split(': ', 1) for line in report)
+    found = {osp.basename(f): r for f, r in found.items()}
+    assert sorted(found) == ['empty0.mp4', 'empty1.mp4', 'garbage.mp4', 'missing.mp4'], report
+    for name, reason in [('empty0.mp4', 'empty'), ('missing.mp4', 'does not exist'),
+                         ('garbage.mp4', 'cannot open'), ('empty1.mp4', 'empty')]:
+        assert reason in found[name], (name, report)
+    # each bad file is logged once when met, not once per retry
+    warnings = [line for line in text.splitlines()
+                if line.startswith('skip_bad_samples:')]
+    assert len(warnings) == 4, warnings
+    # a second epoch reports the same 4 files again (per-epoch count, not cumulative)
+    assert run_epoch(ds, hook, name='bad_epoch_1') == 4
+
+
+def test_video_read_error_names_the_skip_option(four_bad_in_a_row):
+    """Issue #10.12: the default (raise) tells how to skip instead."""
+    ds = DATASETS.build(dict(type='VideoListDataset', ann_file='list.txt',
+                             data_root=four_bad_in_a_row, pipeline=PIPE))
+    with pytest.raises(VideoReadError) as ei:
+        ds[1]
+    msg = str(ei.value)
+    assert 'empty0.mp4' in msg and 'empty' in msg
+    assert 'skip_bad_samples=True' in msg
+    assert 'train_dataloader.dataset.skip_bad_samples=True' in msg  # the command-line form
+    # through DataLoader worker processes too (the message crosses the process boundary)
+    loader = DataLoader(ds, batch_size=2, num_workers=1, collate_fn=pseudo_collate)
+    # (torch re-raises an exception that takes two arguments as a RuntimeError)
+    with pytest.raises((VideoReadError, RuntimeError), match=r'empty0\.mp4.*skip_bad_samples=True'):
+        list(loader)

@@ -226,3 +226,42 @@ def test_video_read_error_names_the_skip_option(four_bad_in_a_row):
     # (torch re-raises an exception that takes two arguments as a RuntimeError)
     with pytest.raises((VideoReadError, RuntimeError), match=r'empty0\.mp4.*skip_bad_samples=True'):
         list(loader)
+
+
+def _report_on_rank(rank: int, port: int, files: list[str], out: str) -> None:
+    import torch.distributed as dist
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+                            world_size=2)
+    try:
+        hook = BadSampleReportHook()
+
+        class Runner:
+            message_hub = MessageHub.get_instance(f'rank{rank}')
+
+        hook.before_train_epoch(Runner)
+        hook._skipped['train'].update({f: f'reason of {f}' for f in files})
+        hook.after_train_epoch(Runner)
+        with open(f'{out}.{rank}', 'w') as f:
+            f.write(str(Runner.message_hub.get_info('bad_samples/train')))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_report_counts_a_file_skipped_on_two_ranks_once(tmp_path):
+    """The epoch count is the union of the ranks' bad files (gloo, two processes)."""
+    import socket
+
+    import torch.multiprocessing as mp
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    out = str(tmp_path / 'count')
+    ctx = mp.get_context('fork')
+    procs = [ctx.Process(target=_report_on_rank, args=(r, port, files, out))
+             for r, files in enumerate([['a.mp4', 'b.mp4'], ['b.mp4', 'c.mp4']])]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert [open(f'{out}.{r}').read() for r in (0, 1)] == ['3', '3']

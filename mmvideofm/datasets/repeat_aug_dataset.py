@@ -7,6 +7,8 @@ from mmaction.datasets import RepeatAugDataset, VideoDataset
 
 from mmvideofm.registry import DATASETS
 
+from .video_list_dataset import SkipBadSamplesMixin
+
 # the (init, decode) transform pairs RepeatAugDataset.prepare_data can split between
 READERS = {'VideoInit': 'VideoDecode', 'DecordInit': 'DecordDecode'}
 
@@ -17,7 +19,7 @@ def _type_name(transform) -> str:
 
 
 @DATASETS.register_module()
-class VideoRepeatAugDataset(RepeatAugDataset):
+class VideoRepeatAugDataset(SkipBadSamplesMixin, RepeatAugDataset):
     """mmaction2 ``RepeatAugDataset`` that also accepts mmvideofm's reader.
 
     The video is opened and its frames sampled and decoded once; the transforms after
@@ -30,18 +32,22 @@ class VideoRepeatAugDataset(RepeatAugDataset):
     Args:
         ann_file, pipeline, data_prefix, num_repeats, sample_once, **kwargs: as
             mmaction2's ``RepeatAugDataset``.
+        skip_bad_samples, max_refetch: as :class:`VideoListDataset`.
     """
 
     def __init__(self, ann_file: str, pipeline: list[dict | Callable],
                  data_prefix: dict | None = None, num_repeats: int = 4,
-                 sample_once: bool = False, **kwargs) -> None:
+                 sample_once: bool = False, skip_bad_samples: bool = False,
+                 max_refetch: int = 10, **kwargs) -> None:
         names = [_type_name(t) for t in pipeline[:3]]
         if len(names) < 3 or READERS.get(names[0]) != names[2]:
             raise ValueError('VideoRepeatAugDataset needs a pipeline starting with '
                              '[VideoInit, <frame sampler>, VideoDecode] (or the Decord pair), '
                              f'got {names}')
         kwargs['test_mode'] = False
+        self.skip_bad_samples = skip_bad_samples
         VideoDataset.__init__(self, ann_file, pipeline=pipeline,
-                              data_prefix=data_prefix or dict(video=''), **kwargs)
+                              data_prefix=data_prefix or dict(video=''),
+                              max_refetch=max_refetch, **kwargs)
         self.num_repeats = num_repeats
         self.sample_once = sample_once

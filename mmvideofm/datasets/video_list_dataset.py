@@ -95,6 +95,8 @@ def _add_hint(exc: OSError, hint: str) -> None:
 
 
 def _attach_skipped(data, skipped: list[tuple[str, str]]) -> None:
+    if isinstance(data, list) and data:  # VideoRepeatAugDataset: the copies of one video
+        data = data[0]
     samples = data.get('data_samples') if isinstance(data, dict) else None
     if samples is not None and hasattr(samples, 'set_metainfo'):
         prev = list(samples.metainfo.get(SKIPPED_KEY, []))

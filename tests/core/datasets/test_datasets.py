@@ -265,3 +265,27 @@ def test_report_counts_a_file_skipped_on_two_ranks_once(tmp_path):
         p.join(120)
     assert [p.exitcode for p in procs] == [0, 0]
     assert [open(f'{out}.{r}').read() for r in (0, 1)] == ['3', '3']
+
+
+def test_repeat_aug_dataset_skips_bad_videos_too(list_with_bad_videos):
+    """The real-data training dataset (repeated augmentation) takes skip_bad_samples."""
+    from mmaction.datasets import repeat_pseudo_collate
+    kw = dict(type='VideoRepeatAugDataset', ann_file='list.txt', data_root=list_with_bad_videos,
+              num_repeats=2, pipeline=PIPE)
+    with pytest.raises(VideoReadError, match='empty.mp4.*skip_bad_samples=True'):
+        DATASETS.build(kw)[1]
+    ds = DATASETS.build(dict(kw, skip_bad_samples=True))
+    copies = ds[1]  # empty -> missing -> good1
+    assert len(copies) == 2 and all(int(c['data_samples'].gt_label) == 4 for c in copies)
+    assert ds.num_skipped == 2
+    hook = BadSampleReportHook()
+
+    class Runner:
+        message_hub = MessageHub.get_instance('repeat_aug_bad')
+
+    hook.before_train_epoch(Runner)
+    loader = DataLoader(ds, batch_size=2, collate_fn=repeat_pseudo_collate)
+    for i, batch in enumerate(loader):
+        hook.after_train_iter(Runner, i, batch, None)
+    hook.after_train_epoch(Runner)
+    assert Runner.message_hub.get_info('bad_samples/train') == 2

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pickle
 import re
@@ -12,7 +13,7 @@ import numpy as np
 import torch
 
 __all__ = ['UnsafeCheckpointError', 'load_checkpoint_file', 'unwrap_state_dict',
-           'safe_globals_allowlist']
+           'safe_globals_allowlist', 'trusted_loading']
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
@@ -68,6 +69,19 @@ def _restricted_getattr(obj: Any, name: str) -> Any:
 
 
 _GLOBAL_RE = re.compile(r'GLOBAL ([\w.]+)')
+_TRUSTED = False
+
+
+@contextlib.contextmanager
+def trusted_loading(enabled: bool = True):
+    """Within the block every :func:`load_checkpoint_file` call is ``trusted`` (the
+    ``--trusted`` flag of tools/train.py and tools/test.py; mmengine's loads go through it)."""
+    global _TRUSTED
+    previous, _TRUSTED = _TRUSTED, _TRUSTED or bool(enabled)
+    try:
+        yield
+    finally:
+        _TRUSTED = previous
 
 
 def load_checkpoint_file(path: str | os.PathLike, map_location: Any = 'cpu',
@@ -85,7 +99,7 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = 'cpu',
         raise FileNotFoundError(f'checkpoint file not found: {path!r}')
     if os.path.getsize(path) == 0:
         raise ValueError(f'checkpoint file is empty: {path!r}')
-    if trusted:
+    if trusted or _TRUSTED:
         return torch.load(path, map_location=map_location, weights_only=False)
     try:
         with torch.serialization.safe_globals(safe_globals_allowlist()):
@@ -99,7 +113,8 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = 'cpu',
         raise UnsafeCheckpointError(
             f'refusing to unpickle {what} from checkpoint {path!r}: only tensors, '
             f'plain containers and allowlisted classes load by default. If you trust '
-            f'this file, load it with trusted=True (CLI: --trusted). '
+            f'this file, pass --trusted to tools/train.py, tools/test.py or '
+            f'tools/convert_checkpoint.py (Python: trusted=True; init_cfg: trusted=True). '
             f'Unpickler said: {reason}') from err
     except RuntimeError as err:
         if 'zip' in str(err).lower() or 'magic' in str(err).lower():

@@ -15,7 +15,7 @@ from typing import Any
 
 from mmengine.registry import Registry
 
-__all__ = ['ConfigError', 'check_config', 'check_overrides', 'RUNNER_KEYS']
+__all__ = ['ConfigError', 'check_config', 'check_overrides', 'check_init_checkpoints', 'RUNNER_KEYS']
 
 # Keys ``Runner.from_cfg`` reads; a near miss of one of these is almost surely a typo.
 RUNNER_KEYS = (
@@ -229,3 +229,38 @@ def check_config(cfg: Any) -> None:
                                   stacklevel=2)
     if errors:
         raise ConfigError('invalid config:\n  ' + '\n  '.join(errors))
+
+
+def _init_cfgs(obj: Any, path: str) -> Iterator[tuple[str, Mapping]]:
+    """``(cfg-options path, init_cfg)`` for every ``init_cfg`` dict under ``obj``."""
+    if isinstance(obj, Mapping):
+        for key, value in obj.items():
+            sub = f'{path}.{key}' if path else str(key)
+            if key == 'init_cfg':
+                items = value if isinstance(value, (list, tuple)) else [value]
+                for i, item in enumerate(items):
+                    if isinstance(item, Mapping):
+                        yield (f'{sub}.{i}' if isinstance(value, (list, tuple)) else sub), item
+            else:
+                yield from _init_cfgs(value, sub)
+    elif isinstance(obj, (list, tuple)):
+        for i, value in enumerate(obj):
+            yield from _init_cfgs(value, f'{path}.{i}')
+
+
+def check_init_checkpoints(cfg: Any) -> None:
+    """Raise ``FileNotFoundError`` naming the config key of every missing local
+    ``init_cfg.checkpoint`` (pretrained weights), with the ``--cfg-options`` that fixes it."""
+    import os.path as osp
+    missing = []
+    for path, init in _init_cfgs(_as_dict(cfg).get('model'), 'model'):
+        ckpt = init.get('checkpoint')
+        if isinstance(ckpt, str) and '://' not in ckpt and not osp.isfile(osp.expanduser(ckpt)):
+            missing.append(f'{path}.checkpoint={ckpt!r}')
+    if missing:
+        first = missing[0].split('=')[0]
+        raise FileNotFoundError(
+            'pretrained weights not found: ' + ', '.join(missing) + '. Convert or download '
+            f'them there, or point the config at your copy: --cfg-options {first}=PATH '
+            f'(when resuming or using load_from, --cfg-options {first.rsplit(".", 1)[0]}=None '
+            f'skips the initialisation)')

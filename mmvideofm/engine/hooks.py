@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import random
 
+import numpy as np
+import torch
 from mmengine.hooks import Hook
 
 from mmvideofm.registry import HOOKS
@@ -62,3 +66,210 @@ class TrainingCurveHook(Hook):
         plt.close(fig)
         with open(os.path.splitext(path)[0] + '.json', 'w') as f:
             json.dump({'train_loss': self.train, 'val': self.val}, f)
+
+
+# ---------------------------------------------------------------------------- exact resume
+def _capture_rng(model) -> dict:
+    """Every RNG state a training step draws from: python, numpy, torch CPU/CUDA and the
+    generators of modules with ``get_rng_state`` (the algorithms' mask generators)."""
+    keys, pos, has_gauss, gauss = np.random.get_state()[1:]
+    generators = {}
+    for name, module in _rng_modules(model):
+        gen = getattr(module, '_generator', None)
+        generators[name] = (module.get_rng_state(), str(getattr(gen, 'device', 'cpu')))
+    return dict(
+        python=random.getstate(),
+        numpy=(torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(gauss)),
+        torch=torch.get_rng_state(),
+        cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None,
+        generators=generators)
+
+
+def _restore_rng(model, state: dict) -> None:
+    version, internal, gauss_next = state['python']
+    random.setstate((version, tuple(internal), gauss_next))
+    keys, pos, has_gauss, gauss = state['numpy']
+    np.random.set_state(('MT19937', keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(state['torch'])
+    if state.get('cuda') is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])
+    modules = dict(_rng_modules(model))
+    for name, (gen_state, device) in state.get('generators', {}).items():
+        if name in modules:
+            modules[name].set_rng_state(gen_state, device)
+
+
+def _rng_modules(model):
+    model = getattr(model, 'module', model)
+    return [(name, m) for name, m in model.named_modules()
+            if callable(getattr(m, 'get_rng_state', None))
+            and callable(getattr(m, 'set_rng_state', None))]
+
+
+class _ResumedSampler:
+    """Wraps the train sampler for the first epoch after a resume.
+
+    Yields the original indices, minus the first ``drop`` (an epoch-based loop resumed
+    mid-epoch: batches already trained) or after passing ``keep`` through (an iteration-based
+    loop, which mmengine fast-forwards by fetching them), then restores the RNG states just
+    before the first index of the untrained part: after the dataloader iterator has drawn
+    its base seed, as in the uninterrupted run.
+    """
+
+    def __init__(self, sampler, drop: int, keep: int, restore) -> None:
+        self.sampler, self.drop, self.keep, self.restore = sampler, drop, keep, restore
+
+    def __iter__(self):
+        it = iter(self.sampler)
+        for _ in range(self.drop):
+            next(it, None)
+        for _ in range(self.keep):
+            yield next(it)
+        if self.restore is not None:
+            self.restore()
+            self.restore = None
+        yield from it
+
+    def __len__(self) -> int:
+        return len(self.sampler) - self.drop
+
+    def __getattr__(self, name):
+        return getattr(self.sampler, name)
+
+
+@HOOKS.register_module()
+class ResumeRandomnessHook(Hook):
+    """Make ``--resume`` exact: RNG states in every checkpoint, restored on resume, and the
+    sampler position restored when a run is resumed mid-epoch.
+
+    Saved under ``checkpoint['rng_state']`` (one entry per rank): python, numpy, torch CPU
+    and CUDA states and the algorithms' generators (``get_rng_state``). Validation runs
+    with the RNG states forked, so it does not shift the training draws (the run is the same
+    with or without ``--no-validate`` and after a resume, which skips the epoch's validation).
+    Inside dataloader workers augmentation randomness is re-seeded per epoch by mmengine; a
+    mid-epoch resume with ``num_workers > 0``, or ``persistent_workers``, is then not
+    bit-exact (a warning says so). tools/train.py adds this hook to every config.
+    """
+
+    priority = 'ABOVE_NORMAL'
+
+    def __init__(self) -> None:
+        self._ranks: list | None = None   # states gathered from all ranks (DDP)
+        self._val_state: dict | None = None
+        self._pending: dict | None = None  # state to restore after a resume
+        self._skip = 0
+        self._wrapped = None
+
+    # ------------------------------------------------------------------ saving
+    def _gather(self, runner) -> None:
+        from mmengine.dist import all_gather_object, get_world_size
+        if get_world_size() > 1:
+            self._ranks = all_gather_object(self._val_state or _capture_rng(runner.model))
+
+    def _checkpoint_due(self, runner, by_epoch: bool) -> bool:
+        from mmengine.hooks import CheckpointHook
+        for hook in runner.hooks:
+            if not isinstance(hook, CheckpointHook) or hook.by_epoch != by_epoch:
+                continue
+            if by_epoch:
+                return True  # once an epoch: cheap enough to gather unconditionally
+            if hook.every_n_train_iters(runner, hook.interval, hook.save_begin) or (
+                    hook.save_last and hook.is_last_train_iter(runner)):
+                return True
+        return False
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        if self._checkpoint_due(runner, by_epoch=False):
+            self._gather(runner)
+
+    def after_train_epoch(self, runner) -> None:
+        if self._wrapped is not None:  # the first epoch after a resume is over
+            runner.train_loop.dataloader.batch_sampler.sampler = self._wrapped
+            self._wrapped = None
+        if self._checkpoint_due(runner, by_epoch=True):
+            self._gather(runner)
+
+    def before_val(self, runner) -> None:
+        self._val_state = _capture_rng(runner.model)
+
+    def after_val(self, runner) -> None:
+        if self._val_state is not None:
+            _restore_rng(runner.model, self._val_state)
+            self._val_state = None
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        from mmengine.dist import get_world_size
+        ranks = self._ranks if get_world_size() > 1 and self._ranks else [
+            self._val_state or _capture_rng(runner.model)]
+        checkpoint['rng_state'] = dict(ranks=ranks)
+
+    # ------------------------------------------------------------------ resuming
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        from mmengine.dist import get_rank
+        from mmengine.logging import print_log
+        saved = checkpoint.get('rng_state')
+        if not runner._resume or getattr(runner, '_train_loop', None) is None:
+            return
+        if saved is None:
+            print_log('the resumed checkpoint has no RNG states (written before '
+                      'ResumeRandomnessHook): the run continues with fresh random draws',
+                      logger='current', level=logging.WARNING)
+        else:
+            ranks = saved['ranks']
+            if len(ranks) not in (1, max(get_rank() + 1, len(ranks))):
+                print_log(f'the checkpoint holds RNG states of {len(ranks)} ranks; this run '
+                          f'has more, rank {get_rank()} takes rank 0\'s', logger='current',
+                          level=logging.WARNING)
+            self._pending = ranks[get_rank()] if get_rank() < len(ranks) else ranks[0]
+        from mmengine.runner import EpochBasedTrainLoop
+        loop, meta = runner.train_loop, checkpoint['meta']
+        if isinstance(loop, EpochBasedTrainLoop):
+            per_epoch = len(loop.dataloader)
+            self._skip = meta['iter'] - meta['epoch'] * per_epoch
+            if not 0 <= self._skip <= per_epoch:
+                print_log(f'checkpoint meta (epoch {meta["epoch"]}, iter {meta["iter"]}) does '
+                          f'not fit {per_epoch} iterations per epoch: the epoch restarts',
+                          logger='current', level=logging.WARNING)
+                self._skip = 0
+
+    def before_train_epoch(self, runner) -> None:
+        from mmengine.logging import print_log
+        from mmengine.runner import EpochBasedTrainLoop
+        if self._pending is None and not self._skip:
+            return
+        state, self._pending = self._pending, None
+        restore = None if state is None else (lambda: _restore_rng(runner.model, state))
+        loop = runner.train_loop
+        epoch_based = isinstance(loop, EpochBasedTrainLoop)
+        skip, self._skip = self._skip, 0
+        loader = loop.dataloader
+        if getattr(loader, 'persistent_workers', False):
+            print_log('resuming with persistent_workers: the workers\' augmentation '
+                      'randomness restarts, so the run is not bit-identical to an '
+                      'uninterrupted one', logger='current', level=logging.WARNING)
+        if epoch_based and not skip:  # an epoch boundary: as before the iterator is made
+            if restore is not None:
+                restore()
+            return
+        batch_sampler = getattr(loader, 'batch_sampler', None)
+        if batch_sampler is None or not hasattr(batch_sampler, 'sampler'):
+            print_log('cannot position the train dataloader (no batch_sampler.sampler): the '
+                      'resumed epoch restarts', logger='current', level=logging.WARNING)
+            if restore is not None:
+                restore()
+            return
+        batch = batch_sampler.batch_size
+        n = skip * batch if epoch_based else runner.iter * batch
+        if epoch_based and loader.num_workers > 0:
+            print_log(f'resuming mid-epoch with num_workers={loader.num_workers}: the workers '
+                      f're-seed their augmentation randomness, so the rest of this epoch is '
+                      f'not bit-identical to an uninterrupted run (num_workers=0 is)',
+                      logger='current', level=logging.WARNING)
+        self._wrapped = batch_sampler.sampler
+        batch_sampler.sampler = _ResumedSampler(self._wrapped, drop=n if epoch_based else 0,
+                                                keep=0 if epoch_based else n, restore=restore)
+        if epoch_based:
+            print_log(f'resuming mid-epoch: skipping the {skip} batches of epoch '
+                      f'{runner.epoch + 1} already trained', logger='current')
+        else:
+            self._wrapped = None  # an iteration loop runs one long epoch: keep the wrapper

@@ -3,7 +3,7 @@ from mmengine.config import Config
 
 
 def tiny_video_config(work_dir, max_epochs=2, num_samples=16, batch_size=4, extra_hooks=(),
-                      frames=8, size=16, **overrides) -> str:
+                      frames=8, size=16, drop_path_rate=0.0, depth=1, **overrides) -> str:
     pipeline = [dict(type='FormatShape', input_format='NCTHW'), dict(type='PackActionInputs')]
 
     def loader(split, n):
@@ -18,8 +18,8 @@ def tiny_video_config(work_dir, max_epochs=2, num_samples=16, batch_size=4, extr
         model=dict(
             type='Recognizer3D',
             backbone=dict(type='VideoViT', img_size=size, patch_size=8, num_frames=frames,
-                          tubelet_size=2, embed_dim=32, depth=1, num_heads=2,
-                          drop_path_rate=0.0),
+                          tubelet_size=2, embed_dim=32, depth=depth, num_heads=2,
+                          drop_path_rate=drop_path_rate),
             cls_head=dict(type='TimeSformerHead', num_classes=9, in_channels=32,
                           average_clips='prob'),
             data_preprocessor=dict(type='ActionDataPreprocessor', mean=[127.5] * 3,

@@ -53,17 +53,10 @@ def test_test_tool_names_missing_checkpoint(tmp_path):
 def _final_weights(work_dir):
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         ckpt = torch.load(f.read().strip(), map_location='cpu', weights_only=False)
-    return ckpt['state_dict'], ckpt['meta']['epoch']
+    return ckpt['state_dict'], (ckpt['meta']['epoch'], ckpt['meta']['iter'])
 
 
-def test_killed_training_resumes_same_schedule(tmp_path):
-    """Kill a run after epoch 1, resume it, and land on the uninterrupted run's weights."""
-    ref = tmp_path / 'ref'
-    train_tool.main([tiny_video_config(ref, max_epochs=3)])
-
-    work = tmp_path / 'killed'
-    cfg = tiny_video_config(work, max_epochs=3, custom_imports=_hooks_import(),
-                            extra_hooks=[dict(type='HangAfterEpochHook', epoch=1)])
+def _run_until_hang(cfg, work):
     proc = subprocess.Popen([sys.executable, osp.join(REPO, 'tools', 'train.py'), cfg],
                             env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
@@ -71,20 +64,63 @@ def test_killed_training_resumes_same_schedule(tmp_path):
         deadline = time.time() + 240
         while not osp.exists(work / 'HANGING'):
             assert proc.poll() is None, proc.stderr.read().decode()[-3000:]
-            assert time.time() < deadline, 'training never reached epoch 1'
+            assert time.time() < deadline, 'training never reached the hang point'
             time.sleep(0.5)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    assert osp.isfile(work / 'epoch_1.pth') and not osp.exists(work / 'epoch_2.pth')
 
-    resume_cfg = tiny_video_config(work, max_epochs=3)
-    train_tool.main([resume_cfg, '--resume'])
-    resumed, epoch = _final_weights(work)
-    expected, ref_epoch = _final_weights(ref)
-    assert epoch == ref_epoch == 3
+
+def _assert_same_weights(work, ref, progress):
+    resumed, reached = _final_weights(work)
+    expected, ref_reached = _final_weights(ref)
+    assert reached == ref_reached == progress  # (meta epoch, meta iter)
     for key, value in expected.items():
         torch.testing.assert_close(resumed[key], value, rtol=1e-5, atol=1e-6, msg=key)
+
+
+# drop path on (as in the demo config): the resumed run must draw the same masks
+DROP = dict(drop_path_rate=0.3, depth=2)  # depth 1 would give a rate of 0 (linspace)
+
+
+def test_killed_training_resumes_same_schedule(tmp_path):
+    """Kill a run after epoch 1, resume it, and land on the uninterrupted run's weights."""
+    ref = tmp_path / 'ref'
+    train_tool.main([tiny_video_config(ref, max_epochs=3, **DROP)])
+
+    work = tmp_path / 'killed'
+    cfg = tiny_video_config(work, max_epochs=3, custom_imports=_hooks_import(), **DROP,
+                            extra_hooks=[dict(type='HangAfterEpochHook', epoch=1)])
+    _run_until_hang(cfg, work)
+    assert osp.isfile(work / 'epoch_1.pth') and not osp.exists(work / 'epoch_2.pth')
+
+    train_tool.main([tiny_video_config(work, max_epochs=3, **DROP), '--resume'])
+    _assert_same_weights(work, ref, (3, 12))
+
+
+def test_killed_mid_epoch_resumes_exactly(tmp_path):
+    """Item 4: checkpoints every 3 iterations (4 per epoch), killed after iteration 6, i.e.
+    half-way through epoch 2; the resumed run skips the 2 batches already trained and
+    restores every RNG (drop path on), ending on the uninterrupted run's weights."""
+    hooks = dict(runtime_info=dict(type='RuntimeInfoHook'), timer=dict(type='IterTimerHook'),
+                 logger=dict(type='LoggerHook', interval=1),
+                 param_scheduler=dict(type='ParamSchedulerHook'),
+                 checkpoint=dict(type='CheckpointHook', interval=3, by_epoch=False),
+                 sampler_seed=dict(type='DistSamplerSeedHook'))
+    ref = tmp_path / 'ref'
+    train_tool.main([tiny_video_config(ref, max_epochs=3, default_hooks=hooks, **DROP)])
+
+    work = tmp_path / 'killed'
+    cfg = tiny_video_config(work, max_epochs=3, custom_imports=_hooks_import(), **DROP,
+                            default_hooks=hooks, extra_hooks=[dict(type='HangAfterIterHook', iter=6)])
+    _run_until_hang(cfg, work)
+    assert osp.isfile(work / 'iter_6.pth') and not osp.exists(work / 'iter_9.pth')
+
+    train_tool.main([tiny_video_config(work, max_epochs=3, default_hooks=hooks, **DROP),
+                     '--resume'])
+    _assert_same_weights(work, ref, (2, 12))  # iteration checkpoints: epoch counts from 0
+    with open(osp.join(work, 'last_checkpoint')) as f:
+        assert osp.basename(f.read().strip()) == 'iter_12.pth'  # no epoch replayed
 
 
 def _free_port():
@@ -136,3 +172,75 @@ def test_verify_keys_accepts_empty_buffers_the_checkpoint_fills(tmp_path):
     path = tmp_path / 'bank.pth'
     torch.save({'state_dict': {'memory': torch.ones(5, 3), **model.fc.state_dict(prefix='fc.')}}, path)
     verify_checkpoint_keys(model, str(path))  # no error
+
+
+# ----------------------------------------------------------------- issue #10: trust the runners
+def _trained_work_dir(tmp_path, name='run', **kw):
+    work = tmp_path / name
+    cfg = tiny_video_config(work, max_epochs=1, **kw)
+    train_tool.main([cfg])
+    return work, cfg
+
+
+def test_test_tool_follows_a_moved_work_dir(tmp_path):
+    """Item 5: a copied work dir evaluates its own checkpoint, the original one deleted."""
+    import shutil
+    work, cfg = _trained_work_dir(tmp_path)
+    moved = tmp_path / 'moved'
+    shutil.copytree(work, moved)
+    shutil.rmtree(work)
+    with pytest.warns(UserWarning, match=r'last_checkpoint.*points elsewhere'):
+        metrics = test_tool.main([cfg, str(moved)])
+    assert 0.0 <= metrics['acc/top1'] <= 1.0
+
+
+def test_test_tool_resolves_checkpoints_inside_the_given_dir(tmp_path):
+    """Item 5: with the original still there, the copy's own file is used (and we say so)."""
+    import shutil
+    work, _ = _trained_work_dir(tmp_path)
+    copy = tmp_path / 'copy'
+    shutil.copytree(work, copy)
+    with pytest.warns(UserWarning, match=r'(?s)points elsewhere.*' + str(work)):
+        resolved = test_tool.resolve_checkpoint(str(copy))
+    assert osp.dirname(osp.abspath(resolved)) == str(copy)
+    os.remove(copy / 'epoch_1.pth')
+    with pytest.raises(FileNotFoundError, match=r'(?s)epoch_1.pth.*not in .*copy.*exists at'):
+        test_tool.resolve_checkpoint(str(copy))
+
+
+def test_test_tool_refuses_random_weights(tmp_path):
+    """Item 6: no checkpoint + trainable parameters = random weights: refuse unless asked."""
+    cfg = tiny_video_config(tmp_path / 'run')
+    with pytest.raises(SystemExit, match=r'(?s)random weights.*--allow-random-weights'):
+        test_tool.main([cfg])
+    metrics = test_tool.main([cfg, '--allow-random-weights'])
+    assert 'acc/top1' in metrics
+
+
+def test_models_without_trainable_parameters_need_no_checkpoint(tmp_path):
+    """Item 6: a frozen (non-parametric) model is evaluated without a checkpoint."""
+    assert test_tool.needs_checkpoint(torch.nn.Linear(2, 2))
+    frozen = torch.nn.Linear(2, 2).requires_grad_(False)
+    assert not test_tool.needs_checkpoint(frozen)
+    assert not test_tool.needs_checkpoint(torch.nn.Identity())
+
+
+def test_trusted_flag_loads_a_checkpoint_with_foreign_objects(tmp_path):
+    """Item 12: the unsafe-checkpoint message points at --trusted, which the tools now have."""
+    from fractions import Fraction
+
+    from mmvideofm.checkpoint import UnsafeCheckpointError
+    work, cfg = _trained_work_dir(tmp_path)
+    ckpt = torch.load(work / 'epoch_1.pth', map_location='cpu', weights_only=False)
+    ckpt['meta']['note'] = Fraction(1, 3)  # any class outside the allowlist
+    odd = tmp_path / 'odd.pth'
+    torch.save(ckpt, odd)
+    with pytest.raises(UnsafeCheckpointError, match=r"'fractions.Fraction'.*--trusted"):
+        test_tool.main([cfg, str(odd)])
+    assert 'acc/top1' in test_tool.main([cfg, str(odd), '--trusted'])
+    # the flag is scoped to the command
+    with pytest.raises(UnsafeCheckpointError):
+        test_tool.main([cfg, str(odd)])
+    train_tool.main([cfg, '--resume', str(odd), '--trusted',
+                     '--cfg-options', 'train_cfg.max_epochs=2'])
+    assert osp.isfile(work / 'epoch_2.pth')

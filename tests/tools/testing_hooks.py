@@ -25,6 +25,21 @@ class HangAfterEpochHook(Hook):
 
 
 @HOOKS.register_module(force=True)
+class HangAfterIterHook(Hook):
+    """After iteration ``iter`` (counted from 1) and its checkpoint, hang to be killed."""
+
+    priority = 'LOWEST'
+
+    def __init__(self, iter: int = 1, seconds: float = 120.) -> None:
+        self.iter, self.seconds = iter, seconds
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        if runner.iter + 1 == self.iter:
+            open(os.path.join(runner.work_dir, 'HANGING'), 'w').close()
+            time.sleep(self.seconds)
+
+
+@HOOKS.register_module(force=True)
 class DumpWeightsHook(Hook):
     """Every rank saves its final weights, so a test can compare DDP replicas."""
 

@@ -11,16 +11,16 @@ model = dict(
 
 gpus = 64
 batch_size = 32
-epochs = 300
+max_epochs = 300
 warmup_epochs = 30
 lr = 6e-4 * batch_size * gpus / 256
-train_cfg = dict(max_epochs=epochs)
+train_cfg = dict(max_epochs=max_epochs)
 optim_wrapper = dict(optimizer=dict(lr=lr), clip_grad=dict(max_norm=0.02))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6 / lr, by_epoch=True, begin=0, end=warmup_epochs,
          convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=epochs - warmup_epochs,
+    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
          eta_min=1e-5 * batch_size * gpus / 256, by_epoch=True, begin=warmup_epochs,
-         end=epochs, convert_to_iter_based=True)
+         end=max_epochs, convert_to_iter_based=True)
 ]
 default_hooks = dict(checkpoint=dict(interval=5))

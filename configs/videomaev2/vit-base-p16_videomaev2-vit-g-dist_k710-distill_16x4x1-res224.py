@@ -26,5 +26,4 @@ model = dict(
     teacher_converter='videomaev2',
     distill_loss=dict(type='LogitDistillLoss', temperature=1.0, loss_weight=1.0),
     hard_label_weight=0.,
-    data_preprocessor=dict(type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
-                           std=[58.395, 57.12, 57.375], format_shape='NCTHW'))
+    data_preprocessor=_base_.imagenet_preprocessor)

@@ -4,52 +4,31 @@
 # 35 epochs, warmup 5, lr 1e-3 * 3 * 32 / 256, AdamW (0.9, 0.999), wd 0.1, layer decay 0.9,
 # drop path 0.3, clip_grad 5.0, RandAug m7-n4, mixup 0.8 / cutmix 1.0, label smoothing 0.1,
 # reprob 0.25; dense sampling 16 x 4; test 5 clips x 3 crops, short side 224).
-_base_ = ['../_base_/datasets/k710_video.py', '../_base_/default_runtime.py']
+_base_ = [
+    '../_base_/models/vit-giant-p14_recognizer.py', '../_base_/datasets/k710_video.py',
+    '../_base_/schedules/finetune_adamw-layer-decay_warmup-cosine.py',
+    '../_base_/default_runtime.py'
+]
 custom_imports = dict(imports=['projects.videomaev2'], allow_failed_imports=False)
 
 arch = 'g'
 embed_dim = 1408
-num_frames = 16
 num_classes = 710
 pretrained = 'checkpoints/vit_g_hybrid_pt_1200e.pth'  # the official file, converted on load
-model = dict(
-    type='Recognizer3D',
-    backbone=dict(type='VideoViT', arch=arch, img_size=224, num_frames=num_frames,
-                  tubelet_size=2, drop_path_rate=0.3, use_mean_pooling=True, with_cp=True,
-                  init_cfg=dict(type='VideoMAEv2Pretrained', checkpoint=pretrained)),
-    # official head init: trunc_normal(std=.02) x init_scale 0.001 -> std 2e-5, bias 0
-    cls_head=dict(type='TimeSformerHead', num_classes=num_classes, in_channels=embed_dim,
-                  init_std=2e-5, average_clips='prob',
-                  loss_cls=dict(type='CrossEntropyLoss', loss_weight=1.0), label_smooth_eps=0.1),
-    data_preprocessor=dict(
-        type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375], format_shape='NCTHW',
-        blending=dict(type='RandomBatchAugment', augments=[
-            dict(type='MixupBlending', alpha=0.8, num_classes=num_classes),
-            dict(type='CutmixBlending', alpha=1.0, num_classes=num_classes)])),
-    # multi-view testing: the 5 x 3 views of a video are folded into the batch by
-    # Recognizer3D and their softmax scores averaged (cls_head.average_clips='prob')
-    test_cfg=None)
+model = dict(backbone=dict(init_cfg=dict(type='VideoMAEv2Pretrained', checkpoint=pretrained)))
 
 # K710 with the shared Kinetics pipelines: dense 16 x 4 sampling, RandAug / random erasing,
 # num_sample 2; test 5 clips x 3 crops (configs/_base_/datasets/kinetics_video.py)
 train_dataloader = dict(batch_size=3)
 
+# warm-up from 1e-8, cosine to 1e-6, both scaled like lr
 gpus = 32
 batch_size = 3
 max_epochs = 35
 warmup_epochs = 5
 lr = 1e-3 * batch_size * gpus / 256
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1,
-                 val_interval=5)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-optim_wrapper = dict(
-    type='AmpOptimWrapper', dtype='bfloat16',
-    optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.999), weight_decay=0.1),
-    constructor='LayerDecayOptimWrapperConstructor',
-    paramwise_cfg=dict(layer_decay_rate=0.9),
-    clip_grad=dict(max_norm=5.0))
+optim_wrapper = dict(optimizer=dict(lr=lr, weight_decay=0.1),
+                     paramwise_cfg=dict(layer_decay_rate=0.9), clip_grad=dict(max_norm=5.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-8 / lr, by_epoch=True, begin=0, end=warmup_epochs,
          convert_to_iter_based=True),
@@ -59,4 +38,3 @@ param_scheduler = [
 ]
 default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=2, save_best='acc/top1',
                                      rule='greater'))
-auto_scale_lr = dict(enable=False, base_batch_size=256)

@@ -18,6 +18,8 @@ num_frames = 16
 # for the whole clip filled with per-pixel N(0, 1) noise in normalised space, i.e.
 # N(mean, std) in pixels here (clipped to uint8). Mixup / cutmix and label smoothing live in
 # the model (data_preprocessor.blending, cls_head.label_smooth_eps).
+# = mmvideofm.constants.IMAGENET_*_255 (here and in ../models/imagenet_preprocessor.py only;
+# mmengine forbids a base shared by two bases of one config; tests/projects/test_config_bases.py)
 img_norm_mean = (123.675, 116.28, 103.53)
 img_norm_std = (58.395, 57.12, 57.375)
 train_transforms = [

@@ -88,9 +88,8 @@ class VideoViT(BaseModule):
             backbone=dict(type='VideoViT', arch='b', img_size=224, num_frames=16,
                           tubelet_size=2, drop_path_rate=0.1),
             cls_head=dict(type='TimeSformerHead', num_classes=400, in_channels=768),
-            data_preprocessor=dict(type='ActionDataPreprocessor', format_shape='NCTHW',
-                                   mean=[123.675, 116.28, 103.53],
-                                   std=[58.395, 57.12, 57.375]))
+            # configs/_base_/models/imagenet_preprocessor.py = constants.IMAGENET_PREPROCESSOR
+            data_preprocessor=_base_.imagenet_preprocessor)
         optim_wrapper = dict(
             optimizer=dict(type='AdamW', lr=5e-4, weight_decay=0.05),
             constructor='LayerDecayOptimWrapperConstructor',

@@ -11,12 +11,11 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from mmvideofm.constants import IMAGENET_MEAN, IMAGENET_STD  # re-exported (0..1 units)
 from mmvideofm.registry import MODELS
 
-__all__ = ['patchify_video', 'normalized_pixel_target', 'NormalizedPixelLoss']
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+__all__ = ['patchify_video', 'normalized_pixel_target', 'NormalizedPixelLoss', 'IMAGENET_MEAN',
+           'IMAGENET_STD']
 
 
 def patchify_video(video: torch.Tensor, patch_size: int | Sequence[int],

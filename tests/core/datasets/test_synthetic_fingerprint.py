@@ -31,12 +31,17 @@ CONFIGS = {
 RECORDED_TASKS = (None, 'direction', 'count', 'order', 'mover_shape', 'event_order')
 
 
+def _recorded_labels(record: dict) -> dict:
+    """A clip's JSON with the labels of the recorded tasks only (plugins may register more)."""
+    return dict(record, labels={k: v for k, v in record['labels'].items() if k in RECORDED_TASKS})
+
+
 def _clip_digest(world: SyntheticWorld, task: str | None) -> str:
     h = hashlib.sha256()
     for i in range(NUM_CLIPS):
         clip = world.sample(i, task)
         h.update(np.ascontiguousarray(clip.frames).tobytes())
-        h.update(json.dumps(clip.to_json(), sort_keys=True).encode())
+        h.update(json.dumps(_recorded_labels(clip.to_json()), sort_keys=True).encode())
     return h.hexdigest()
 
 
@@ -65,6 +70,11 @@ def export_fingerprint(root: str) -> dict[str, str]:
         rel = osp.relpath(path, root)
         if path.endswith('.png'):
             data = cv2.imread(path, cv2.IMREAD_UNCHANGED).tobytes()
+        elif rel in ('train.json', 'val.json', 'test.json'):
+            with open(path) as f:
+                gt = json.load(f)
+            gt['clips'] = [_recorded_labels(c) for c in gt['clips']]
+            data = json.dumps(gt, sort_keys=True).encode()
         else:
             with open(path, 'rb') as f:
                 data = f.read()

@@ -12,7 +12,7 @@ def _model(**kw):
         backbone=dict(type='VideoViT', img_size=32, patch_size=8, embed_dim=32, depth=2,
                       num_heads=2, num_frames=8, use_mean_pooling=False, out_type='raw'),
         decoder=dict(type='VideoMAEv2Decoder', embed_dim=16, depth=2, num_heads=2),
-        mask_seed=0)
+        seed=0)
     cfg.update(kw)
     return MODELS.build(cfg)
 
@@ -66,7 +66,7 @@ def test_loss_ignores_tokens_outside_the_loss_set():
 
 
 def test_masks_from_own_generator_are_reproducible_and_structured():
-    a, b = _model(mask_seed=7), _model(mask_seed=7)
+    a, b = _model(seed=7), _model(seed=7)
     ma, da = a.generate_masks(4, (4, 4, 4))
     mb, db = b.generate_masks(4, (4, 4, 4))
     assert torch.equal(ma, mb) and torch.equal(da, db)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import types
+import warnings
 
 _APPLIED = False
 
@@ -111,10 +112,23 @@ def _cpu_pytorch_launcher() -> None:
     dist_utils._init_dist_pytorch = init_dist_pytorch
 
 
+def _quiet_mmcv_lite_deform_attn() -> None:
+    """mmcv-lite warns on every import of ``mmcv.cnn.bricks.transformer`` (pulled in by
+    ``mmaction.models``) that its compiled ``MultiScaleDeformableAttention`` is missing.
+
+    mmcv-lite ships no compiled ops by design (mmaction2 1.2.0 pins mmcv<2.2; DESIGN.md,
+    Runtime); no mmvideofm model uses deformable attention, and using it still fails
+    loudly (the name is undefined). Only that one message from that one module is ignored.
+    """
+    warnings.filterwarnings('ignore', message=r'Fail to import ``MultiScaleDeformableAttention``',
+                            category=UserWarning, module=r'mmcv\.cnn\.bricks\.transformer')
+
+
 def apply() -> None:
     global _APPLIED
     if _APPLIED:
         return
+    _quiet_mmcv_lite_deform_attn()
     _stub_mmaction_drn()
     _disable_mmaction_multimodal()
     _safe_mmengine_local_loader()

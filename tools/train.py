@@ -12,7 +12,6 @@ ends where the uninterrupted one does.
 import argparse
 import os
 
-from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmvideofm.checkpoint import load_checkpoint_file
@@ -71,14 +70,13 @@ def _hint(state_dict, model):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options, args.work_dir, args.launcher)
-    fall_back_from_amp(cfg, args.amp)
+    notes = [fall_back_from_amp(cfg, args.amp)]
     if args.resume == 'auto':
         latest = last_checkpoint(cfg.work_dir)
         cfg.resume = latest is not None
         cfg.load_from = latest
         if latest is None:
-            print_log(f'--resume: no checkpoint in {cfg.work_dir} yet, starting a new run',
-                      logger='current')
+            notes.append(f'--resume: no checkpoint in {cfg.work_dir} yet, starting a new run')
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
@@ -102,10 +100,12 @@ def main(argv=None):
             if seed is not None:
                 cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed)
         runner = Runner.from_cfg(cfg)
+        for line in filter(None, notes):  # now they also reach the run's log file
+            runner.logger.warning(line)
         if cfg.get('load_from') and not cfg.get('resume'):
-            print_log(check_load_from(runner.model, cfg.load_from,
-                                      allow_mismatch=args.allow_mismatched_load, hint=_hint),
-                      logger='current')
+            runner.logger.info(check_load_from(runner.model, cfg.load_from,
+                                               allow_mismatch=args.allow_mismatched_load,
+                                               hint=_hint))
         runner.train()
 
 

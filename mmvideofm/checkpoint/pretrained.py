@@ -136,6 +136,9 @@ def check_load_from(model: nn.Module, checkpoint: str, allow_mismatch: bool = Fa
     model = getattr(model, 'module', model)
     state_dict = unwrap_state_dict(load_checkpoint_file(checkpoint))
     own = model.state_dict()  # leaves out what the model does not save (e.g. a teacher)
+    optional = tuple(getattr(model, 'optional_state_prefixes', ()))  # ... or may lack
+    own = {k: v for k, v in own.items() if not k.startswith(optional)
+           or k in state_dict}
     fits = {k for k, v in state_dict.items() if k in own
             and (own[k].numel() == 0 or own[k].shape == v.shape)}
     missing = [k for k in own if k not in fits]

@@ -73,10 +73,7 @@ def _capture_rng(model) -> dict:
     """Every RNG state a training step draws from: python, numpy, torch CPU/CUDA and the
     generators of modules with ``get_rng_state`` (the algorithms' mask generators)."""
     keys, pos, has_gauss, gauss = np.random.get_state()[1:]
-    generators = {}
-    for name, module in _rng_modules(model):
-        gen = getattr(module, '_generator', None)
-        generators[name] = (module.get_rng_state(), str(getattr(gen, 'device', 'cpu')))
+    generators = {name: module.get_rng_state() for name, module in _rng_modules(model)}
     return dict(
         python=random.getstate(),
         numpy=(torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(gauss)),
@@ -94,9 +91,9 @@ def _restore_rng(model, state: dict) -> None:
     if state.get('cuda') is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state['cuda'])
     modules = dict(_rng_modules(model))
-    for name, (gen_state, device) in state.get('generators', {}).items():
-        if name in modules:
-            modules[name].set_rng_state(gen_state, device)
+    for name, gen_state in state.get('generators', {}).items():
+        if name in modules:  # applied on the device of the next draw (BaseVideoAlgorithm)
+            modules[name].set_rng_state(gen_state)
 
 
 def _rng_modules(model):

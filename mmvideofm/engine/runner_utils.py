@@ -1,7 +1,6 @@
 """What ``tools/train.py`` and ``tools/test.py`` share: load, check and adapt a config."""
 from __future__ import annotations
 
-import logging
 import os.path as osp
 import warnings
 
@@ -101,14 +100,14 @@ def last_checkpoint(work_dir: str) -> str | None:
     return local
 
 
-def fall_back_from_amp(cfg: Config, amp: bool = False) -> None:
-    """Turn on AMP for ``--amp``; without an accelerator, train in fp32 and say so in a line.
+def fall_back_from_amp(cfg: Config, amp: bool = False) -> str | None:
+    """Turn on AMP for ``--amp``; without an accelerator, train in fp32 and return the
+    one-line warning to log (None when nothing changed).
 
     mmengine's ``AmpOptimWrapper`` asserts a GPU/NPU/MLU; configs that ask for it (bf16
     recipes) and ``--amp`` then run with a plain ``OptimWrapper`` on CPU.
     """
     from mmengine.device import get_device
-    from mmengine.logging import print_log
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
     is_amp = wrapper.split('.')[-1] == 'AmpOptimWrapper'
     if amp and not is_amp:
@@ -120,11 +119,11 @@ def fall_back_from_amp(cfg: Config, amp: bool = False) -> None:
     if is_amp and get_device() == 'cpu':
         dtype = cfg.optim_wrapper.get('dtype')
         source = '--amp' if amp else f'optim_wrapper.type=AmpOptimWrapper (dtype={dtype})'
-        print_log(f'{source} needs a GPU; none here, so training runs in fp32 with '
-                  f'OptimWrapper', logger='current', level=logging.WARNING)
         cfg.optim_wrapper.type = 'OptimWrapper'
         for key in ('loss_scale', 'dtype', 'use_fsdp'):
             cfg.optim_wrapper.pop(key, None)
+        return f'{source} needs a GPU; none here, so training runs in fp32 with OptimWrapper'
+    return None
 
 
 def verify_checkpoint_keys(model, checkpoint: str, converter_hint: str | None = None,
@@ -144,7 +143,8 @@ def verify_checkpoint_keys(model, checkpoint: str, converter_hint: str | None = 
     model = getattr(model, 'module', model)
     state_dict = unwrap_state_dict(load_checkpoint_file(checkpoint))
     own = model.state_dict()
-    missing = [k for k in own if k not in state_dict]
+    optional = tuple(getattr(model, 'optional_state_prefixes', ()))  # e.g. 'teacher.'
+    missing = [k for k in own if k not in state_dict and not k.startswith(optional)]
     unexpected = [k for k in state_dict if k not in own]
     # an empty model tensor is a buffer the checkpoint fills (e.g. a memory bank)
     mis_shaped = [k for k in state_dict if k in own and own[k].numel() > 0

@@ -2,6 +2,7 @@
 import glob
 import os
 import os.path as osp
+import re
 import signal
 import socket
 import subprocess
@@ -244,3 +245,147 @@ def test_trusted_flag_loads_a_checkpoint_with_foreign_objects(tmp_path):
     train_tool.main([cfg, '--resume', str(odd), '--trusted',
                      '--cfg-options', 'train_cfg.max_epochs=2'])
     assert osp.isfile(work / 'epoch_2.pth')
+
+
+def _log_text(work):
+    return '\n'.join(open(p).read() for p in glob.glob(str(work / '*' / '*.log')))
+
+
+def _model(embed_dim=32, num_classes=9, init_cfg=None):
+    return dict(
+        type='Recognizer3D',
+        backbone=dict(type='VideoViT', img_size=16, patch_size=8, num_frames=8, tubelet_size=2,
+                      embed_dim=embed_dim, depth=1, num_heads=2, init_cfg=init_cfg),
+        cls_head=dict(type='TimeSformerHead', num_classes=num_classes, in_channels=embed_dim,
+                      average_clips='prob'),
+        data_preprocessor=dict(type='ActionDataPreprocessor', mean=[127.5] * 3, std=[64.] * 3,
+                               format_shape='NCTHW'))
+
+
+def test_load_from_another_models_checkpoint_is_refused(tmp_path):
+    """Item 3: a checkpoint that fits nothing used to train from scratch with a log note."""
+    from mmvideofm.checkpoint.convert import StateDictMismatchError
+    work, _ = _trained_work_dir(tmp_path)
+    other = tmp_path / 'other'
+    cfg = tiny_video_config(other, max_epochs=1, model=_model(embed_dim=48),
+                            load_from=str(work / 'epoch_1.pth'))
+    with pytest.raises(StateDictMismatchError, match=r'(?s)policy "refuse".*/\d+ model tensors '
+                                                     r'\(0.0% of the values.*--allow-mismatched-load'):
+        train_tool.main([cfg])
+    assert not osp.exists(other / 'epoch_1.pth')
+    train_tool.main([cfg, '--allow-mismatched-load'])  # on purpose: trains, and says so
+    assert 'overridden by --allow-mismatched-load' in _log_text(other)
+
+
+def test_load_from_a_pretrained_backbone_fine_tunes_and_reports_counts(tmp_path):
+    """Item 3: a new head (12 classes instead of 9) over the trained backbone: partial load."""
+    work, _ = _trained_work_dir(tmp_path)
+    ft = tmp_path / 'ft'
+    cfg = tiny_video_config(ft, max_epochs=1, model=_model(num_classes=12),
+                            load_from=str(work / 'epoch_1.pth'))
+    train_tool.main([cfg])
+    log = _log_text(ft)
+    assert 'policy "fine-tune"' in log
+    assert re.search(r'2 missing, kept as initialised \(cls_head.fc_cls.weight, '
+                     r'cls_head.fc_cls.bias\).*2 with another shape', log), log[-3000:]
+
+
+def _register_test_converter():
+    from mmvideofm.registry import CONVERTERS
+
+    def strip_official(state_dict):
+        if not all(k.startswith('official.') for k in state_dict):
+            raise KeyError('not an official file')
+        return {k[len('official.'):]: v for k, v in state_dict.items()}
+
+    CONVERTERS.register_module(name='testonly/official', module=strip_official, force=True)
+
+
+def test_refused_checkpoints_name_the_converter_their_keys_match(tmp_path):
+    """Item 12: an unconverted 'official' backbone file names the converter that fits it."""
+    from mmvideofm.checkpoint.convert import StateDictMismatchError
+    from mmvideofm.registry import CONVERTERS
+    work, cfg = _trained_work_dir(tmp_path)
+    sd = torch.load(work / 'epoch_1.pth', map_location='cpu', weights_only=False)['state_dict']
+    official = tmp_path / 'official.pth'
+    torch.save({'model': {'official.' + k[len('backbone.'):]: v for k, v in sd.items()
+                          if k.startswith('backbone.')}}, official)
+    _register_test_converter()
+    try:
+        with pytest.raises(StateDictMismatchError, match=r"converter 'testonly/official'"):
+            test_tool.main([cfg, str(official)])
+        ft = tiny_video_config(tmp_path / 'ft', max_epochs=1, load_from=str(official))
+        with pytest.raises(StateDictMismatchError,
+                           match=r"(?s)policy \"refuse\".*convert_checkpoint.py testonly/official"):
+            train_tool.main([ft])
+    finally:
+        CONVERTERS._module_dict.pop('testonly/official', None)
+
+
+def test_missing_init_checkpoint_names_the_config_key(tmp_path):
+    """Item 12: the error names the key to override, not only the missing file."""
+    init = dict(type='Pretrained', checkpoint=str(tmp_path / 'pretrained' / 'vit.pth'))
+    cfg = tiny_video_config(tmp_path / 'run', max_epochs=1, model=_model(init_cfg=init))
+    with pytest.raises(FileNotFoundError, match=r'(?s)model.backbone.init_cfg.checkpoint=.*vit.pth'
+                                                r'.*--cfg-options model.backbone.init_cfg.checkpoint=PATH'):
+        train_tool.main([cfg])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='the CPU fallback')
+def test_amp_falls_back_to_fp32_on_cpu(tmp_path):
+    """Item 11: --amp and AmpOptimWrapper(bf16) configs used to die on an assertion on CPU."""
+    work = tmp_path / 'amp'
+    train_tool.main([tiny_video_config(work, max_epochs=1), '--amp'])
+    assert '--amp needs a GPU; none here, so training runs in fp32' in _log_text(work)
+    bf16 = tmp_path / 'bf16'
+    cfg = tiny_video_config(bf16, max_epochs=1, optim_wrapper=dict(
+        type='AmpOptimWrapper', dtype='bfloat16', optimizer=dict(type='AdamW', lr=1e-3)))
+    train_tool.main([cfg])
+    assert ('optim_wrapper.type=AmpOptimWrapper (dtype=bfloat16) needs a GPU'
+            in _log_text(bf16))
+    assert osp.isfile(bf16 / 'epoch_1.pth')
+
+
+def test_first_run_with_resume_says_it_starts_fresh(tmp_path):
+    """Noise: 'Auto resumed from the latest checkpoint None' on a first run."""
+    work = tmp_path / 'fresh'
+    train_tool.main([tiny_video_config(work, max_epochs=1), '--resume'])
+    log = _log_text(work)
+    assert 'latest checkpoint None' not in log
+    assert 'no checkpoint in' in log and osp.isfile(work / 'epoch_1.pth')
+
+
+def test_imports_do_not_warn_about_mmcv_lite_ops():
+    """Noise: mmcv-lite's MultiScaleDeformableAttention warning on every command."""
+    code = ('import warnings; warnings.simplefilter("default"); '
+            'from mmvideofm.engine.runner_utils import register_all; register_all()')
+    out = subprocess.run([sys.executable, '-c', code], env=_env(), capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert 'MultiScaleDeformableAttention' not in out.stderr
+
+
+@pytest.mark.parametrize('save_teacher', [False, True])
+def test_key_checks_do_not_require_the_teacher(tmp_path, save_teacher):
+    """Issue #9: a checkpoint without ``teacher.*`` (the default) passes tools/test.py's
+    strict check and train.py's load_from policy, whether or not the model saves it."""
+    from mmvideofm.checkpoint.pretrained import check_load_from
+    from mmvideofm.engine.runner_utils import verify_checkpoint_keys
+    from mmvideofm.models.algorithms.base import BaseVideoAlgorithm
+
+    class Tiny(BaseVideoAlgorithm):
+        def __init__(self, save_teacher):
+            super().__init__(teacher=torch.nn.Linear(3, 3), save_teacher=save_teacher)
+            self.fc = torch.nn.Linear(3, 2)
+
+        def loss(self, inputs, data_samples=None):
+            return {'loss': self.fc(inputs).sum()}
+
+        def extract_feat(self, inputs):
+            return self.fc(inputs)
+
+    path = tmp_path / 'student.pth'
+    torch.save({'state_dict': Tiny(False).state_dict()}, path)
+    model = Tiny(save_teacher)
+    verify_checkpoint_keys(model, str(path))  # no error
+    assert 'policy "exact"' in check_load_from(model, str(path))

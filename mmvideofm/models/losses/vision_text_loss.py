@@ -7,6 +7,7 @@ on the tokens :func:`mask_text_tokens` hid. Randomness comes from explicit ``tor
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -29,7 +30,16 @@ def all_gather_with_grad(x: torch.Tensor) -> torch.Tensor:
     """
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return x
-    return torch.cat(dist_nn.all_gather(x.contiguous()), dim=0)
+    with warnings.catch_warnings():
+        # torch 2.14 marks it deprecated in favour of the private _functional_collectives
+        warnings.filterwarnings('ignore', 'torch.distributed.nn.functional.all_gather',
+                                FutureWarning)
+        out = torch.cat(dist_nn.all_gather(x.contiguous()), dim=0)
+    if out.requires_grad:
+        # its backward exchanges the incoming gradient as is, and gloo scrambles strided
+        # tensors (pytorch/pytorch#192920): VTC's text gradient arrives transposed
+        out.register_hook(lambda grad: grad.contiguous())
+    return out
 
 
 def video_text_similarity(vision_proj: torch.Tensor, text_proj: torch.Tensor,

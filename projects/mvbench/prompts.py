@@ -1,11 +1,15 @@
 """MVBench prompt construction, byte-for-byte with the official VideoChat2 evaluation.
 
-The default :class:`PromptTemplate` is the Vicuna ``###`` conversation of the
-evaluation cell (``system_llm=True``, ``system_q=False``, ``Best option:(`` prefill);
-other conversation styles (e.g. Mistral's ``[INST]``) are one config dict away
+The chat layout (roles, separators, video turn) is a core
+:class:`~mmvideofm.models.llm.ConversationTemplate`; this module adds what is MVBench's:
+the instruction text, the question/options block, the ``Best option:(`` prefill and the
+QFormer instruction. The default is the Vicuna ``###`` evaluation cell (``system_llm=True``,
+``system_q=False``); other styles (e.g. Mistral's ``[INST]``) are one config dict away
 (``template=dict(style='mistral_inst')`` or any field override).
 """
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
+
+from mmvideofm.models.llm import ConversationTemplate, get_conversation_template
 
 __all__ = [
     'SYSTEM', 'PromptTemplate', 'MVBenchPrompt', 'qa_template', 'option_letter',
@@ -59,45 +63,37 @@ class MVBenchPrompt:
 
 @dataclass
 class PromptTemplate:
-    """A conversation template (defaults = official Vicuna evaluation settings)."""
+    """MVBench prompt = a conversation template + MVBench's instruction and answer prefill
+    (defaults = official Vicuna evaluation settings)."""
 
+    conversation: ConversationTemplate = field(
+        default_factory=lambda: get_conversation_template('vicuna_v0'))
     system: str = SYSTEM
     question_prompt: str = '\nOnly give the best option.'
     answer_prompt: str | None = 'Best option:('
     return_prompt: str = '('
-    roles: tuple[str, str] = ('Human', 'Assistant')
-    sep: str = '###'  # written after the system text and after every finished turn
-    role_sep: str = ': '  # between a role and its message
-    video_message: str = '<Video><VideoHere></Video>\n'  # the user turn carrying the video
-    video_placeholder: str = '<VideoHere>'  # where visual embeddings are spliced
-    user_suffix: str = '\n'  # appended to the question turn (official ``ask``)
     system_llm: bool = True  # repeat the system text at the start of the question turn
     system_q: bool = False  # add the question block to the QFormer instruction
-    video_turn_separate: bool = True  # video in its own user turn (Vicuna) or merged
+
+    @property
+    def roles(self) -> tuple[str, str]:
+        return self.conversation.roles
+
+    @property
+    def sep(self) -> str:
+        return self.conversation.sep
 
     def build(self, question: str, candidates: list[str], meta: dict | None = None
               ) -> MVBenchPrompt:
         block, _ = qa_template(question, candidates, '')
-        user_q = ((self.system if self.system_llm else '') + block + self.question_prompt
-                  + self.user_suffix)
-        human, assistant = self.roles
-        if self.video_turn_separate:
-            turns = [(human, self.video_message), (human, user_q)]
-        else:
-            turns = [(human, self.video_message + user_q)]
-        text = self.system + self.sep
-        for role, msg in turns:
-            text += role + self.role_sep + msg + self.sep
-        if self.answer_prompt:
-            text += assistant + self.role_sep + self.answer_prompt
-        else:
-            text += assistant + self.role_sep.rstrip()
-        parts = text.split(self.video_placeholder)
-        segments = [(p, i == 0) for i, p in enumerate(parts)]  # BOS on the first only
+        user_q = (self.system if self.system_llm else '') + block + self.question_prompt
+        text = self.conversation.prompt(user_q, system=self.system,
+                                        answer_prefill=self.answer_prompt)
         qformer = self.system + (block if self.system_q else '')
-        return MVBenchPrompt(text=text, segments=segments, qformer_instruction=qformer,
-                             question_block=block, question=question,
-                             candidates=list(candidates), answer_prompt=self.answer_prompt,
+        return MVBenchPrompt(text=text, segments=self.conversation.split_at_video(text),
+                             qformer_instruction=qformer, question_block=block,
+                             question=question, candidates=list(candidates),
+                             answer_prompt=self.answer_prompt,
                              return_prompt=self.return_prompt, meta=dict(meta or {}))
 
     def to_dict(self) -> dict:
@@ -105,24 +101,36 @@ class PromptTemplate:
 
 
 # Presets. 'vicuna' is the parity-checked official evaluation. 'mistral_inst' follows the
-# ``[INST]`` conversation of VideoChat2-Mistral's demo notebook (roles [INST]/[/INST], no
-# separator, 'Best Option:(' prefill); it is NOT covered by the parity fixtures.
+# ``[INST]`` conversation of VideoChat2-Mistral's demo notebook (no system text,
+# 'Best Option:(' prefill); it is NOT covered by the parity fixtures.
 TEMPLATE_PRESETS: dict[str, dict] = {
-    'vicuna': {},
-    'mistral_inst': dict(roles=('[INST]', '[/INST]'), sep='', role_sep=' ', system='',
-                         video_message='<Video><VideoHere></Video> ', user_suffix=' ',
-                         answer_prompt='Best Option:(', video_turn_separate=False),
+    'vicuna': dict(conversation='vicuna_v0'),
+    'mistral_inst': dict(conversation='mistral_inst', system='', answer_prompt='Best Option:('),
 }
+_CONVERSATION_FIELDS = {f.name for f in fields(ConversationTemplate)} - {'system'}
 
 
 def build_template(cfg: dict | PromptTemplate | None = None) -> PromptTemplate:
-    """``None`` | ``dict(style='vicuna'|'mistral_inst', **overrides)`` | a template."""
+    """``None`` | ``dict(style='vicuna'|'mistral_inst', **overrides)`` | a template.
+
+    Overrides may be MVBench fields (``system``, ``answer_prompt``, ...), a
+    ``conversation`` (registered name or :class:`ConversationTemplate`) or single
+    conversation fields (``roles``, ``sep``, ...).
+    """
     if isinstance(cfg, PromptTemplate):
         return cfg
     cfg = dict(cfg or {})
     preset = cfg.pop('style', 'vicuna')
     if preset not in TEMPLATE_PRESETS:
         raise KeyError(f'unknown prompt template {preset!r}; known: {sorted(TEMPLATE_PRESETS)}')
-    if 'roles' in cfg:
-        cfg['roles'] = tuple(cfg['roles'])
-    return replace(PromptTemplate(), **{**TEMPLATE_PRESETS[preset], **cfg})
+    cfg = {**TEMPLATE_PRESETS[preset], **cfg}
+    conv = cfg.pop('conversation')
+    if isinstance(conv, str):
+        conv = get_conversation_template(conv)
+    elif isinstance(conv, dict):  # from a config file
+        conv = ConversationTemplate(**{**conv, 'roles': tuple(conv.get('roles', ('Human',
+                                                                                'Assistant')))})
+    conv_overrides = {k: cfg.pop(k) for k in list(cfg) if k in _CONVERSATION_FIELDS}
+    if 'roles' in conv_overrides:
+        conv_overrides['roles'] = tuple(conv_overrides['roles'])
+    return replace(PromptTemplate(), conversation=replace(conv, **conv_overrides), **cfg)

@@ -8,24 +8,16 @@ unmasked tokens.
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from mmvideofm.constants import IMAGENET_PREPROCESSOR
 from mmvideofm.models.algorithms import BaseVideoAlgorithm
-from mmvideofm.models.algorithms import build_data_preprocessor as _build_preprocessor
 from mmvideofm.models.heads.align_head import AlignHead, ClipDecoder
 from mmvideofm.models.layers import get_sinusoid_encoding_table, semantic_masking
 from mmvideofm.models.utils import as_clip_batch, check_ratio
 from mmvideofm.registry import MODELS
 
-# ClipDecoder / IMAGENET_PREPROCESSOR / build_data_preprocessor: re-exported for
-# umt_video_text until it imports them from mmvideofm
-__all__ = ['UMT', 'ClipDecoder', 'IMAGENET_PREPROCESSOR', 'build_data_preprocessor']
-
-
-def build_data_preprocessor(cfg: dict | nn.Module | None) -> nn.Module:
-    """Former helper (``None`` -> ImageNet statistics); UMT itself uses the base's."""
-    return _build_preprocessor(IMAGENET_PREPROCESSOR if cfg is None else cfg)
+# ClipDecoder (the official Linear_Decoder) lives in mmvideofm.models.heads; re-exported
+__all__ = ['UMT', 'ClipDecoder']
 
 
 @MODELS.register_module()

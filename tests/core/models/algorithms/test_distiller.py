@@ -1,8 +1,12 @@
 """LogitDistiller on the base: teacher from a checkpoint (by converter name or as is), frozen,
-left out of the state dict; student-only predict / tensor modes."""
+left out of the state dict and of the (layer-decay) optimizer; student-only predict / tensor."""
+import os.path as osp
+
 import pytest
 import torch
 from mmaction.structures import ActionDataSample
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
 from mmvideofm.checkpoint import StateDictMismatchError
@@ -53,3 +57,24 @@ def test_wrong_teacher_file_or_converter_name_is_a_clear_error(tmp_path):
         model.init_weights()
     with pytest.raises(KeyError, match='no checkpoint converter named .*no_such_plugin'):
         _distiller(teacher_ckpt=str(ckpt), teacher_converter='no_such_plugin')
+
+
+def test_shipped_distill_optim_wrapper_decays_the_student_only():
+    """The distill config's layer-decay optimizer finds ``student.backbone`` (the model has no
+    ``backbone``) and leaves the frozen teacher out."""
+    repo = osp.abspath(osp.join(osp.dirname(__file__), *[osp.pardir] * 4))
+    cfg = Config.fromfile(osp.join(
+        repo, 'configs/videomaev2/vit-base-p16_videomaev2-vit-g-dist_k710-distill_16x4x1-'
+              'res224.py')).optim_wrapper.to_dict()
+    assert cfg['constructor'] == 'LayerDecayOptimWrapperConstructor'
+    cfg.update(type='OptimWrapper')  # bf16 AMP needs CUDA
+    cfg.pop('dtype', None)
+    model = _distiller()
+    groups = build_optim_wrapper(model, cfg).optimizer.param_groups
+    params = {id(p) for g in groups for p in g['params']}
+    assert params == {id(p) for p in model.student.parameters()}
+    rate = cfg['paramwise_cfg']['layer_decay_rate']
+    scales = {g['group_name']: g['lr_scale'] for g in groups}
+    # depth 1: patch embed = layer 0, the block = layer 1, head = layer 2 (scale 1)
+    assert scales['layer_0_decay'] == pytest.approx(rate ** 2)
+    assert scales['layer_2_decay'] == 1.

@@ -73,14 +73,14 @@ val_dataloader = dict(
                  test_mode=True))
 test_dataloader = val_dataloader
 # reports `retrieval/*` (VTM re-ranked, the official numbers) and `retrieval_emb/*` (VTC)
-val_evaluator = dict(type='RetrievalMetric')
+val_evaluator = dict(type='VideoTextRetrievalMetric')
 test_evaluator = val_evaluator
 
 max_epochs = 10
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
 # the retrieval loops hand the model's VTM scorer to the metric (re-ranking needs all pairs)
-val_cfg = dict(type='RetrievalValLoop')
-test_cfg = dict(type='RetrievalTestLoop')
+val_cfg = dict(type='VideoTextRetrievalValLoop')
+test_cfg = dict(type='VideoTextRetrievalTestLoop')
 optim_wrapper = dict(
     type='AmpOptimWrapper', dtype='bfloat16',
     optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.02))

@@ -1,11 +1,11 @@
 """Metrics and evaluation loops shared by the plugins."""
 from .retrieval import (
-    RetrievalMetric,
-    RetrievalTestLoop,
-    RetrievalValLoop,
+    VideoTextRetrievalMetric,
+    VideoTextRetrievalTestLoop,
+    VideoTextRetrievalValLoop,
     dual_softmax,
     retrieval_recall,
 )
 
-__all__ = ['RetrievalMetric', 'RetrievalValLoop', 'RetrievalTestLoop', 'retrieval_recall',
-           'dual_softmax']
+__all__ = ['VideoTextRetrievalMetric', 'VideoTextRetrievalValLoop', 'VideoTextRetrievalTestLoop',
+           'retrieval_recall', 'dual_softmax']

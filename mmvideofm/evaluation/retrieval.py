@@ -1,6 +1,7 @@
 """Zero-shot video-text retrieval: R@1/5/10 in both directions from a similarity matrix, the
 official VTM re-ranking hook (UMT ``multi_modality/tasks/retrieval_utils.py`` ``evaluation``)
-and the dual-softmax scores (ViCLIP's ``evaluation_video_clip``)."""
+and the dual-softmax scores (ViCLIP's ``evaluation_video_clip``). Named ``VideoText*``:
+mmaction2 registers a ``RetrievalMetric`` and retrieval loops of its own."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -13,8 +14,8 @@ from mmengine.runner import TestLoop, ValLoop
 from mmvideofm.models.losses import video_text_similarity
 from mmvideofm.registry import LOOPS, METRICS
 
-__all__ = ['RetrievalMetric', 'retrieval_recall', 'dual_softmax', 'RetrievalValLoop',
-           'RetrievalTestLoop']
+__all__ = ['VideoTextRetrievalMetric', 'retrieval_recall', 'dual_softmax',
+           'VideoTextRetrievalValLoop', 'VideoTextRetrievalTestLoop']
 
 #: Re-ranker ``(sim_v2t, vision_embeds, text_embeds, text_atts) -> (score_v2t, score_t2v)``
 Reranker = Callable[..., tuple[torch.Tensor, torch.Tensor]]
@@ -69,7 +70,7 @@ _TOKEN_KEYS = ('vision_embeds', 'text_embeds', 'text_atts')
 
 
 @METRICS.register_module()
-class RetrievalMetric(BaseMetric):
+class VideoTextRetrievalMetric(BaseMetric):
     """R@1/5/10 text->video and video->text from a video-text model's ``predict`` outputs.
 
     The contrastive (VTC) similarity is the cosine per frame, averaged over frames (UMT's
@@ -79,10 +80,10 @@ class RetrievalMetric(BaseMetric):
     When the predictions carry token features (the model was built with ``k_test``), the
     official protocol applies: each query's top ``k_test`` VTC candidates are re-scored by
     the model's VTM head (``VideoTextPretrainer.itm_rerank``, handed over by
-    :class:`RetrievalValLoop` / :class:`RetrievalTestLoop`). Keys then follow the official
-    ``<name>/`` (re-ranked) and ``<name>_emb/`` (VTC only). Without token features
-    ``<name>/`` is the VTC ranking. ``dual_softmax=True`` adds ``<name>_dsl/`` from the
-    dual-softmax of the VTC similarities. The re-ranking runs on the main process, on the
+    :class:`VideoTextRetrievalValLoop` / :class:`VideoTextRetrievalTestLoop`). Keys then
+    follow the official ``<name>/`` (re-ranked) and ``<name>_emb/`` (VTC only). Without token
+    features ``<name>/`` is the VTC ranking. ``dual_softmax=True`` adds ``<name>_dsl/`` from
+    the dual-softmax of the VTC similarities. The re-ranking runs on the main process, on the
     model's device.
 
     Args:
@@ -135,9 +136,9 @@ class RetrievalMetric(BaseMetric):
         if self.itm_rerank is None:
             raise RuntimeError(
                 'the predictions carry token features (model k_test is set) but no VTM scorer '
-                'was handed to RetrievalMetric: use val_cfg=dict(type=\'RetrievalValLoop\') / '
-                "test_cfg=dict(type='RetrievalTestLoop'), or set "
-                'metric.itm_rerank = model.itm_rerank')
+                "was handed to VideoTextRetrievalMetric: use val_cfg=dict(type="
+                "'VideoTextRetrievalValLoop') / test_cfg=dict(type='VideoTextRetrievalTestLoop'), "
+                'or set metric.itm_rerank = model.itm_rerank')
         score_v2t, score_t2v = self.itm_rerank(
             sim_v2t, [results[i]['vision_embeds'] for i in videos],
             torch.stack([r['text_embeds'] for r in results]),
@@ -159,24 +160,24 @@ class RetrievalMetric(BaseMetric):
 
 
 class _HandsRerankerToMetrics:
-    """Gives each :class:`RetrievalMetric` the evaluated model's ``itm_rerank`` before the
-    loop runs: the re-ranking needs every video and text, so it can only run when the
-    metric has collected them (``compute_metrics``)."""
+    """Gives each :class:`VideoTextRetrievalMetric` the evaluated model's ``itm_rerank``
+    before the loop runs: the re-ranking needs every video and text, so it can only run when
+    the metric has collected them (``compute_metrics``)."""
 
     def run(self) -> dict:
         model = self.runner.model
         model = model.module if is_model_wrapper(model) else model
         for metric in self.evaluator.metrics:
-            if isinstance(metric, RetrievalMetric) and hasattr(model, 'itm_rerank'):
+            if isinstance(metric, VideoTextRetrievalMetric) and hasattr(model, 'itm_rerank'):
                 metric.itm_rerank = model.itm_rerank
         return super().run()
 
 
 @LOOPS.register_module()
-class RetrievalValLoop(_HandsRerankerToMetrics, ValLoop):
+class VideoTextRetrievalValLoop(_HandsRerankerToMetrics, ValLoop):
     """``ValLoop`` whose retrieval metrics can re-rank with the model's VTM head."""
 
 
 @LOOPS.register_module()
-class RetrievalTestLoop(_HandsRerankerToMetrics, TestLoop):
+class VideoTextRetrievalTestLoop(_HandsRerankerToMetrics, TestLoop):
     """``TestLoop`` whose retrieval metrics can re-rank with the model's VTM head."""

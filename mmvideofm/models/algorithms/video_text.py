@@ -10,7 +10,7 @@ so their state dicts load after a prefix map.
 Zero-shot retrieval follows UMT's ``multi_modality/tasks/retrieval_utils.py`` ``evaluation``:
 the VTC similarity ranks every pair; with ``k_test`` set, each video's (each text's) top
 ``k_test`` candidates are re-scored by the VTM head (:meth:`VideoTextPretrainer.itm_rerank`,
-handed to ``RetrievalMetric`` by the retrieval loops).
+handed to ``VideoTextRetrievalMetric`` by the retrieval loops).
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ __all__ = ['VideoTextPretrainer', 'get_caption', 'get_video_index']
 
 DEFAULT_LOSSES = dict(vtc=dict(type='VTCLoss'), vtm=dict(type='VTMLoss'),
                       mlm=dict(type='MLMLoss'))
-DEFAULT_ITM_HEAD = dict(type='ITMHead')
+DEFAULT_ITM_HEAD = dict(type='VTMHead')
 
 
 def get_caption(sample) -> str:
@@ -73,7 +73,7 @@ class VideoTextPretrainer(BaseVideoAlgorithm):
             (UMT ``(0.001, 0.5)``, ViCLIP ``(0.01, None)``).
         pool_norm_eps: LayerNorm epsilon of ``pool_norm`` on the mean-pooled video tokens;
             None for no norm.
-        itm_head: VTM head config (``ITMHead``; ``in_channels`` defaults to the text
+        itm_head: VTM head config (``VTMHead``; ``in_channels`` defaults to the text
             width); needed by the ``vtm`` loss and the re-ranking.
         mlm_head: MLM head config (``MLMHead``) for text towers without ``mlm_logits``.
         losses: ``{name: loss config}`` among :attr:`loss_names` (a missing name is off),
@@ -165,7 +165,7 @@ class VideoTextPretrainer(BaseVideoAlgorithm):
             raise ValueError(f'losses {needs_fusion} need a text encoder with fusion layers '
                              f'(forward_fusion), not {type(self.text_encoder).__name__}')
         if 'vtm' in self.losses and self.itm_head is None:
-            raise ValueError("the vtm loss needs itm_head=dict(type='ITMHead')")
+            raise ValueError("the vtm loss needs itm_head=dict(type='VTMHead')")
         if 'mlm' in self.losses:
             if self.mlm_head is None and not hasattr(self.text_encoder, 'mlm_logits'):
                 raise ValueError("the mlm loss needs mlm_head=dict(type='MLMHead') for a text "
@@ -288,7 +288,7 @@ class VideoTextPretrainer(BaseVideoAlgorithm):
         return self.retrieval_features(inputs)['video_feat']
 
     def predict(self, inputs: torch.Tensor, data_samples: list) -> list:
-        """Data samples carrying :meth:`retrieval_features` (for ``RetrievalMetric``)."""
+        """Data samples carrying :meth:`retrieval_features` (for ``VideoTextRetrievalMetric``)."""
         feats = self.retrieval_features(inputs, [get_caption(s) for s in data_samples],
                                         tokens=self.k_test is not None)
         for i, sample in enumerate(data_samples):

@@ -1,4 +1,4 @@
 """Shared heads (plugins add ``from .x import *`` lines)."""
 from .align_head import *  # noqa: F401,F403
-from .itm_head import *  # noqa: F401,F403
 from .mlm_head import *  # noqa: F401,F403
+from .vtm_head import *  # noqa: F401,F403

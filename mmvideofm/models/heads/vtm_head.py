@@ -1,4 +1,5 @@
-"""Video-text matching head (ALBEF / UMT / BLIP ``itm_head``): fused [CLS] -> 2 logits."""
+"""Video-text matching (VTM) head, the official ``itm_head`` of ALBEF / UMT / BLIP: fused
+[CLS] -> 2 logits (named VTMHead: mmpretrain registers an ``ITMHead`` of its own)."""
 from __future__ import annotations
 
 import torch
@@ -6,11 +7,11 @@ from torch import nn
 
 from mmvideofm.registry import MODELS
 
-__all__ = ['ITMHead']
+__all__ = ['VTMHead']
 
 
 @MODELS.register_module()
-class ITMHead(nn.Linear):
+class VTMHead(nn.Linear):
     """``Linear(width, 2)`` on the fused [CLS] token; logit 1 is "match".
 
     A ``Linear`` itself, so assigned as ``itm_head`` its keys are the official

@@ -1,9 +1,9 @@
-"""RetrievalMetric: recall from hand-made matrices, several captions per video, dual softmax,
-the re-ranked / VTC / dual-softmax key families."""
+"""VideoTextRetrievalMetric: recall from hand-made matrices, several captions per video, dual
+softmax, the re-ranked / VTC / dual-softmax key families."""
 import pytest
 import torch
 
-from mmvideofm.evaluation import RetrievalMetric, dual_softmax, retrieval_recall
+from mmvideofm.evaluation import VideoTextRetrievalMetric, dual_softmax, retrieval_recall
 
 
 def test_recall_from_hand_made_matrices():
@@ -62,7 +62,7 @@ def _samples(feats_v, feats_t, video_idx=None):
 def test_metric_families_and_dual_softmax_keys():
     torch.manual_seed(0)
     feats = torch.nn.functional.normalize(torch.randn(6, 8), dim=-1)
-    metric = RetrievalMetric(ks=(1, 5), dual_softmax=True)
+    metric = VideoTextRetrievalMetric(ks=(1, 5), dual_softmax=True)
     metric.process(None, _samples(feats[:, None], feats))
     out = metric.evaluate(6)
     assert out['retrieval/t2v_R@1'] == 100. and out['retrieval/v2t_R@1'] == 100.
@@ -78,9 +78,9 @@ def test_metric_reranks_with_the_handed_scorer():
     for s in samples:
         s.update(vision_embeds=torch.zeros(2, 3), text_embeds=torch.zeros(2, 3),
                  text_atts=torch.ones(2))
-    metric = RetrievalMetric(ks=(1, ))
+    metric = VideoTextRetrievalMetric(ks=(1, ))
     metric.process(None, samples)
-    with pytest.raises(RuntimeError, match='RetrievalValLoop'):
+    with pytest.raises(RuntimeError, match='VideoTextRetrievalValLoop'):
         metric.compute_metrics(metric.results)
     calls = []
 
@@ -99,7 +99,7 @@ def test_metric_several_captions_per_video():
     v = torch.eye(3)[:, None]  # 3 videos (one frame each)
     t = torch.eye(3)[[0, 0, 1, 2]]  # 4 captions: two of video 0
     vids = [v[0], v[0], v[1], v[2]]
-    metric = RetrievalMetric(ks=(1, ))
+    metric = VideoTextRetrievalMetric(ks=(1, ))
     metric.process(None, _samples(vids, t, video_idx=[10, 10, 11, 12]))
     out = metric.evaluate(4)
     assert out['retrieval/t2v_R@1'] == 100. and out['retrieval/v2t_R@1'] == 100.

@@ -9,7 +9,7 @@ from mmengine.structures import BaseDataElement
 
 import projects.umt  # noqa: F401
 from mmvideofm.engine.benchmark import get_benchmark
-from mmvideofm.evaluation import RetrievalMetric, retrieval_recall
+from mmvideofm.evaluation import VideoTextRetrievalMetric, retrieval_recall
 from mmvideofm.registry import MODELS
 
 init_default_scope('mmvideofm')
@@ -225,7 +225,7 @@ def test_retrieval_recall_both_directions():
     # several captions per video: text 1 also belongs to video 0
     r2 = retrieval_recall(sim, ks=(1, ), text_to_video=torch.tensor([0, 0, 2]))
     assert r2['t2v_R@1'] == 100.
-    metric = RetrievalMetric(ks=(1, 5, 10))
+    metric = VideoTextRetrievalMetric(ks=(1, 5, 10))
     feats = torch.nn.functional.normalize(torch.randn(6, 8), dim=-1)
     metric.process(None, [dict(video_feat=feats[i][None], text_feat=feats[i]) for i in range(6)])
     out = metric.compute_metrics(metric.results)
@@ -237,7 +237,7 @@ def test_video_text_predict_and_metric():
     model = _video_text().eval()
     samples = model.predict(torch.randn(4, 3, 4, 32, 32), _samples(CAPTIONS))
     assert samples[0].video_feat.shape == (4, 16) and samples[0].text_feat.shape == (16, )
-    metric = RetrievalMetric()
+    metric = VideoTextRetrievalMetric()
     metric.process(None, samples)
     out = metric.compute_metrics(metric.results)
     assert {'t2v_R@1', 't2v_R@5', 't2v_R@10', 'v2t_R@1', 'v2t_R@5', 'v2t_R@10'} <= set(out)

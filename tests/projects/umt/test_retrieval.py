@@ -8,7 +8,7 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import BaseDataElement
 
 import projects.umt  # noqa: F401
-from mmvideofm.evaluation import RetrievalMetric, retrieval_recall
+from mmvideofm.evaluation import VideoTextRetrievalMetric, retrieval_recall
 from mmvideofm.models.losses import video_text_similarity
 from mmvideofm.registry import MODELS
 
@@ -124,10 +124,10 @@ def test_rerank_top_k_only():
 def test_metric_reports_both_families():
     model = _model(k_test=3)
     samples = _features(model)
-    metric = RetrievalMetric(ks=(1, 5))
+    metric = VideoTextRetrievalMetric(ks=(1, 5))
     metric.dataset_meta = {}
     metric.process(None, samples)
-    with pytest.raises(RuntimeError, match='RetrievalValLoop'):
+    with pytest.raises(RuntimeError, match='VideoTextRetrievalValLoop'):
         metric.compute_metrics(metric.results)
     metric.itm_rerank = model.itm_rerank
     out = metric.evaluate(len(samples))

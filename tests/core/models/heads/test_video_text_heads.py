@@ -8,7 +8,7 @@ from mmvideofm.registry import MODELS
 
 
 def test_itm_head_reads_cls_with_official_keys():
-    head = MODELS.build(dict(type='ITMHead', in_channels=8))
+    head = MODELS.build(dict(type='VTMHead', in_channels=8))
     assert set(head.state_dict()) == {'weight', 'bias'}  # -> itm_head.weight / .bias
     fused = torch.randn(3, 5, 8)
     torch.testing.assert_close(head(fused), fused[:, 0] @ head.weight.T + head.bias)

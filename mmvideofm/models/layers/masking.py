@@ -13,13 +13,9 @@ from mmcv.transforms import BaseTransform
 
 from mmvideofm.registry import TRANSFORMS
 
+from ..utils import check_ratio
+
 Device = str | torch.device | None
-
-
-def _check_ratio(mask_ratio: float, name: str = 'mask_ratio') -> float:
-    if not 0. <= float(mask_ratio) < 1.:
-        raise ValueError(f'{name} must be in [0, 1), got {mask_ratio!r}')
-    return float(mask_ratio)
 
 
 def _grid(grid_thw: Sequence[int]) -> tuple[int, int, int]:
@@ -42,7 +38,7 @@ def random_masking(batch_size: int,
                    generator: torch.Generator | None = None,
                    device: Device = None) -> torch.Tensor:
     """Uniform random masking: exactly ``int(mask_ratio * num_tokens)`` masked per sample."""
-    mask_ratio = _check_ratio(mask_ratio)
+    mask_ratio = check_ratio(mask_ratio, 'mask_ratio')
     noise = torch.rand(batch_size, num_tokens, generator=generator, device=device)
     return _mask_from_ranks(noise, int(mask_ratio * num_tokens))
 
@@ -56,7 +52,7 @@ def tube_masking(batch_size: int,
 
     Exactly ``int(mask_ratio * H * W)`` tokens are masked in every frame.
     """
-    mask_ratio = _check_ratio(mask_ratio)
+    mask_ratio = check_ratio(mask_ratio, 'mask_ratio')
     t, h, w = _grid(grid_thw)
     noise = torch.rand(batch_size, h * w, generator=generator, device=device)
     frame_mask = _mask_from_ranks(noise, int(mask_ratio * h * w))  # (B, HW)
@@ -72,7 +68,7 @@ def running_cell_mask_maps(grid_thw: Sequence[int],
     frame ``t`` is the queue ``[1]*n_mask + [0]*n_keep`` rotated left by ``(p + t + 1) % 4``,
     laid out as 2x2 and tiled over the (H, W) grid (H and W must be even).
     """
-    mask_ratio = _check_ratio(mask_ratio)
+    mask_ratio = check_ratio(mask_ratio, 'mask_ratio')
     t, h, w = _grid(grid_thw)
     n_mask = int(4 * mask_ratio)
     if not 0 < n_mask < 4:
@@ -125,7 +121,7 @@ def semantic_masking(attn: torch.Tensor,
     Returns:
         Bool mask, ``(B, T*HW)`` (or ``(B*T, HW)``), True = masked.
     """
-    mask_ratio = _check_ratio(mask_ratio)
+    mask_ratio = check_ratio(mask_ratio, 'mask_ratio')
     if attn.ndim == 3:
         b, t, n = attn.shape
         num_frames = t
@@ -161,7 +157,7 @@ class _TokenMaskTransform(BaseTransform):
     def __init__(self, input_size: Sequence[int], mask_ratio: float, key: str = 'mask',
                  seed: int = 0) -> None:
         self.input_size = _grid(input_size)
-        self.mask_ratio = _check_ratio(mask_ratio)
+        self.mask_ratio = check_ratio(mask_ratio, 'mask_ratio')
         self.key = key
         self.seed = int(seed)
         self._generator: torch.Generator | None = None

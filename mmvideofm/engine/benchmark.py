@@ -15,7 +15,8 @@ from mmvideofm.checkpoint.convert import check_registry_name, lookup_registered,
 from mmvideofm.registry import BENCHMARKS
 
 __all__ = ['BENCHMARKS', 'register_benchmark', 'get_benchmark', 'time_interleaved',
-           'speedup', 'official_finetune_vit', 'load_official_module']
+           'speedup', 'device_sync', 'compare_vit_forward', 'official_finetune_vit',
+           'load_official_module']
 
 BenchmarkFn = Callable[[list[str]], dict]
 
@@ -37,7 +38,9 @@ def time_interleaved(fns: dict[str, Callable[[], object]], iters: int, warmup: i
 
     Repetition ``i`` runs the callables in the given order when ``i`` is even and in reverse
     when odd, so machine-load drift and cache effects hit every side alike. Returns, per
-    name, the seconds of every call and their median, min and max.
+    name, the wall seconds of every call and their median, min and max, and the same for
+    the process CPU time (``cpu_*``: steadier than wall time on a shared machine when the
+    work runs on one thread).
     """
     if iters < 1:
         raise ValueError(f'iters must be >= 1, got {iters}')
@@ -46,24 +49,71 @@ def time_interleaved(fns: dict[str, Callable[[], object]], iters: int, warmup: i
     for _ in range(warmup):
         for name in names:
             fns[name]()
-    seconds: dict[str, list[float]] = {name: [] for name in names}
+    wall: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
     for i in range(iters):
         for name in (names if i % 2 == 0 else names[::-1]):
             sync()
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             fns[name]()
             sync()
-            seconds[name].append(time.perf_counter() - start)
-    return {name: dict(seconds=s, median=statistics.median(s), min=min(s), max=max(s))
-            for name, s in seconds.items()}
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    return {name: dict(seconds=wall[name], median=statistics.median(wall[name]),
+                       min=min(wall[name]), max=max(wall[name]), cpu_seconds=cpu[name],
+                       cpu_median=statistics.median(cpu[name]), cpu_min=min(cpu[name]),
+                       cpu_max=max(cpu[name]))
+            for name in names}
 
 
-def speedup(stats: dict[str, dict], baseline: str = 'official', ours: str = 'ours') -> dict:
+def speedup(stats: dict[str, dict], baseline: str = 'official', ours: str = 'ours',
+            prefix: str = '') -> dict:
     """``baseline`` time over ``ours`` (> 1: ours is faster): of the medians, and the range
-    from the least to the most favourable pairing of the min-max spreads."""
+    from the least to the most favourable pairing of the min-max spreads (``prefix='cpu_'``:
+    of the CPU times)."""
     b, o = stats[baseline], stats[ours]
-    return dict(median=b['median'] / o['median'], low=b['min'] / o['max'],
-                high=b['max'] / o['min'])
+    return {k: b[prefix + kb] / o[prefix + ko]
+            for k, kb, ko in (('median', 'median', 'median'), ('low', 'min', 'max'),
+                              ('high', 'max', 'min'))}
+
+
+def device_sync(device: str) -> Callable[[], None] | None:
+    """``torch.cuda.synchronize`` for CUDA devices (timings end when the kernels do)."""
+    import torch
+    return torch.cuda.synchronize if str(device).startswith('cuda') else None
+
+
+def compare_vit_forward(ours, official, video, iters: int, warmup: int = 1,
+                        atol: float = 1e-4, rtol: float = 1e-4) -> dict:
+    """fp32 inference of our ViT (``forward_features`` + ``forward_head(pre_logits=True)``)
+    and, if given, an official fine-tune ``VisionTransformer`` with the same weights, timed
+    by :func:`time_interleaved`.
+
+    Equality is checked on the pooled features (``fc_norm`` output), not on logits, which a
+    0.001-scaled head init would shrink below any tolerance; a mismatch raises.
+    """
+    import torch
+    result: dict = {}
+    fns = {'ours': lambda: ours(video)}
+    if official is not None:
+        fns['official'] = lambda: official(video)
+        with torch.no_grad():
+            mine = ours.forward_head(ours.forward_features(video), pre_logits=True)
+            theirs = official.forward_features(video)
+        diff = float((mine - theirs).abs().max())
+        if mine.shape != theirs.shape or not torch.allclose(mine, theirs, rtol=rtol, atol=atol):
+            raise RuntimeError(f'pooled features of ours and the official model differ (max '
+                               f'abs diff {diff:.3g}); a timing comparison would be meaningless')
+        result['features_max_abs_diff'] = diff
+    with torch.no_grad():
+        stats = time_interleaved(fns, iters, warmup, device_sync(str(video.device)))
+    for name, st in stats.items():
+        result[name] = dict(st, clips_per_s=video.shape[0] / st['median'])
+    if official is not None:
+        result['speedup_vs_official'] = speedup(stats, 'official', 'ours')
+        if video.device.type == 'cpu':
+            result['speedup_vs_official_cpu_time'] = speedup(stats, 'official', 'ours', 'cpu_')
+    return result
 
 
 def load_official_module(path: str, module: str | None = None,

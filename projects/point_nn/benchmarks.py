@@ -1,34 +1,43 @@
-"""``point_nn/features``: Point-NN feature extraction speed on CPU.
+"""``point_nn/features``: Point-NN feature extraction speed on CPU, side by side with the
+official model definition.
 
-    python tools/benchmark.py point_nn/features [--num-clouds 2468] [--batches 3]
-        [--batch-size 16] [--points 1024] [--threads 1] [--baseline-batches 1]
+    python tools/benchmark.py point_nn/features [--official-root DIR] [--iters 5]
+        [--batch-size 16] [--points 1024] [--k 90] [--threads 1] [--num-clouds 2468]
 
-Runs ``--batches`` batches of Gaussian, unit-sphere-normalised clouds (the fixture
-README's timing setup), extrapolates to ``--num-clouds`` (ModelNet40 test: 2468 clouds
-= 155 batches) and compares with the official pipeline's CPU anchor (8.63 s per batch
-of 16, 1338.4 s in total, measured on this workplace's 2-core machine). With
-``--baseline-batches > 0`` it also times :func:`naive_point_nn_features` (the official
-op sequence on (B, C, G, K) tensors, with our FPS) under the same load, because the
-shared machine's speed varies.
+Times our :class:`PointNNEncoder` on a batch of Gaussian, unit-sphere-normalised clouds
+(the fixture README's timing setup). With ``--official-root`` (a checkout of
+ZrrSkywalker/Point-NN kept OUTSIDE this repository) the official ``Point_NN`` runs in the
+same process, on the same batch, at the same thread count: repetitions interleaved with
+alternating order, median and min-max of both, their ratio, and the features compared
+(the run stops if they differ). Two run-time substitutions make the official code run on
+CPU, as for the parity fixtures: its CUDA-only ``pointnet2_ops`` FPS is our CPU emulation
+of that kernel (:func:`mmvideofm.ops.furthest_point_sample`, exact indices), and
+``Tensor.cuda`` is a no-op while it runs. The median is extrapolated to ``--num-clouds``
+(ModelNet40 test: 2468 clouds = 155 batches of 16).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
-import time
+import os.path as osp
+import types
 
 import torch
 import torch.nn.functional as F
 
-from mmvideofm.engine.benchmark import register_benchmark
+from mmvideofm.engine.benchmark import (
+    load_official_module,
+    register_benchmark,
+    speedup,
+    time_interleaved,
+)
 from mmvideofm.ops import furthest_point_sample, gather_points, knn
 
 from .models.point_nn import PointNNEncoder
 from .models.pos_embed import pos_embed
 
-__all__ = ['naive_point_nn_features', 'benchmark_features', 'OFFICIAL_ANCHOR']
-
-OFFICIAL_ANCHOR = dict(seconds_per_batch16=8.63, total_seconds_2468=1338.4, threads=2)
+__all__ = ['naive_point_nn_features', 'benchmark_features', 'build_official_point_nn']
 
 
 @torch.no_grad()
@@ -36,7 +45,7 @@ def naive_point_nn_features(xyz: torch.Tensor, num_stages: int = 4, embed_dim: i
                             k: int = 90, alpha: float = 1000, beta: float = 100) -> torch.Tensor:
     """Unchunked Point-NN following the official op order on (B, C, G, K) tensors.
 
-    A reference (tests compare the chunked encoder with it) and the same-load baseline.
+    A reference: tests compare the chunked encoder with it.
     """
     B, N, _ = xyz.shape
     x = pos_embed(xyz, embed_dim, alpha, beta).permute(0, 2, 1)  # (B, C, N)
@@ -69,52 +78,85 @@ def _clouds(n: int, points: int, seed: int) -> torch.Tensor:
     return xyz / xyz.norm(dim=-1).amax(1).view(n, 1, 1)
 
 
-def _time(fn, xyz: torch.Tensor, batches: int, bs: int) -> list[float]:
-    times = []
-    for b in range(batches):
-        batch = xyz[b * bs:(b + 1) * bs]
-        t = time.perf_counter()
-        fn(batch)
-        times.append(time.perf_counter() - t)
-    return times
+@contextlib.contextmanager
+def _cuda_is_noop():
+    """The official PosE calls ``.cuda()`` on an ``arange``; keep it on the CPU."""
+    cuda = torch.Tensor.cuda
+    torch.Tensor.cuda = lambda self, *args, **kwargs: self
+    try:
+        yield
+    finally:
+        torch.Tensor.cuda = cuda
+
+
+def build_official_point_nn(official_root: str, points: int, k: int, num_stages: int = 4,
+                            embed_dim: int = 72, alpha: float = 1000, beta: float = 100):
+    """The official ``Point_NN`` (``models/point_nn.py`` of a checkout), its CUDA FPS
+    replaced by our exact CPU emulation. Call it under ``_cuda_is_noop()``."""
+    utils = types.ModuleType('pointnet2_ops.pointnet2_utils')
+    utils.furthest_point_sample = lambda xyz, m: furthest_point_sample(xyz, m).int()
+    pkg = types.ModuleType('pointnet2_ops')
+    pkg.pointnet2_utils = utils
+    mod = load_official_module(osp.join(official_root, 'models'), 'point_nn',
+                               stubs={'pointnet2_ops': pkg, 'pointnet2_ops.pointnet2_utils': utils})
+    # keywords: the class defaults swap alpha and beta; these are the run-script values
+    return mod.Point_NN(input_points=points, num_stages=num_stages, embed_dim=embed_dim,
+                        k_neighbors=k, alpha=alpha, beta=beta).eval()
 
 
 @register_benchmark('point_nn/features')
 def benchmark_features(argv: list[str]) -> dict:
     p = argparse.ArgumentParser(prog='point_nn/features')
+    p.add_argument('--official-root', default=None,
+                   help='checkout of ZrrSkywalker/Point-NN (outside this repository)')
     p.add_argument('--num-clouds', type=int, default=2468)
-    p.add_argument('--batches', type=int, default=3, help='batches actually timed')
+    p.add_argument('--iters', type=int, default=5, help='timed repetitions per side')
+    p.add_argument('--warmup', type=int, default=1)
     p.add_argument('--batch-size', type=int, default=16)
     p.add_argument('--points', type=int, default=1024)
     p.add_argument('--k', type=int, default=90, help='kNN size (the run script: 90)')
     p.add_argument('--threads', type=int, default=1,
-                   help='torch threads (default 1: on a shared 2-core machine a second '
-                        'OpenMP thread stalls on the busy core; 0 keeps torch\'s setting)')
-    p.add_argument('--baseline-batches', type=int, default=1)
+                   help='torch threads for both sides (default 1: on a shared 2-core machine '
+                        'a second OpenMP thread stalls on the busy core; 0 keeps torch\'s)')
     p.add_argument('--seed', type=int, default=0)
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     bs = args.batch_size
-    xyz = _clouds(bs * max(args.batches, args.baseline_batches), args.points, args.seed)
+    xyz = _clouds(bs, args.points, args.seed)
     enc = PointNNEncoder(input_points=args.points, k_neighbors=args.k).eval()
-    with torch.no_grad():
-        enc(xyz[:2])  # warm-up
-        ours = _time(enc, xyz, args.batches, bs)
-    full, last = divmod(args.num_clouds, bs)
-    per_batch = sorted(ours)[len(ours) // 2]  # median
-    total = per_batch * (full + last / bs)  # the last batch scales ~linearly with its size
+    fns = {'ours': lambda: enc(xyz)}
     out = dict(device='cpu', threads=torch.get_num_threads(), batch_size=bs,
-               points=args.points, batches_timed=args.batches, seconds_per_batch=ours,
-               median_seconds_per_batch=per_batch,
-               extrapolated_total_seconds=total, num_clouds=args.num_clouds,
-               official_anchor=OFFICIAL_ANCHOR,
-               speedup_vs_official_anchor=OFFICIAL_ANCHOR['seconds_per_batch16'] / per_batch
-               if bs == 16 and args.points == 1024 else None,
-               method=('median of timed batches x (full batches + last/bs); '
-                       'extrapolated from a subset, data loading excluded'))
-    if args.baseline_batches > 0:
-        base = _time(lambda b: naive_point_nn_features(b, k=args.k), xyz, args.baseline_batches, bs)
-        out.update(naive_seconds_per_batch=base,
-                   speedup_vs_naive_same_load=min(base) / per_batch)
+               points=args.points, k=args.k, iters=args.iters)
+    if args.official_root:
+        official = build_official_point_nn(args.official_root, args.points, args.k)
+
+        def run_official():
+            with _cuda_is_noop():
+                return official(xyz.permute(0, 2, 1))  # the run script's (B, 3, N) input
+
+        fns['official'] = run_official
+        with torch.no_grad():
+            ours_feat, off_feat = enc(xyz), run_official()
+        diff = float((ours_feat - off_feat).abs().max())
+        if ours_feat.shape != off_feat.shape or not torch.allclose(ours_feat, off_feat,
+                                                                   rtol=1e-5, atol=1e-5):
+            raise RuntimeError(f'features of ours and the official Point_NN differ (max abs '
+                               f'diff {diff:.3g}); a timing comparison would be meaningless')
+        out['features_max_abs_diff'] = diff
+    with torch.no_grad():
+        stats = time_interleaved(fns, args.iters, args.warmup)
+    for name, st in stats.items():
+        out[name] = dict(seconds_per_batch=st['seconds'], median=st['median'], min=st['min'],
+                         max=st['max'], cpu_seconds_per_batch=st['cpu_seconds'],
+                         cpu_median=st['cpu_median'], cpu_min=st['cpu_min'],
+                         cpu_max=st['cpu_max'])
+    full, last = divmod(args.num_clouds, bs)
+    out.update(num_clouds=args.num_clouds,
+               extrapolated_total_seconds=stats['ours']['median'] * (full + last / bs))
+    if 'official' in stats:
+        out['speedup_vs_official'] = speedup(stats, 'official', 'ours')
+        out['speedup_vs_official_cpu_time'] = speedup(stats, 'official', 'ours', 'cpu_')
+    out['method'] = ('one batch, timed --iters times per side, interleaved with alternating '
+                     'order; total = median x (full batches + last/bs); data loading excluded')
     return out

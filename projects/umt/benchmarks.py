@@ -2,7 +2,7 @@
 
     python tools/benchmark.py umt/pretrain_cost_vs_videomaev2 --arch b [--batch-size 2]
     python tools/benchmark.py umt/complexity [--arch b --frames 8 --img-size 224]
-    python tools/benchmark.py umt/forward --arch b [--frames 8]
+    python tools/benchmark.py umt/forward --arch b [--frames 8] [--official-root DIR]
 
 ``pretrain_cost_vs_videomaev2`` builds the UMT stage-1 model and the VideoMAE V2 pretrainer
 *through the registry* (type names only; this plugin never imports ``projects.videomaev2``)
@@ -13,11 +13,16 @@ backward + AdamW) of each, interleaved, and reports the ratio.
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
 
-from mmvideofm.engine.benchmark import official_finetune_vit, register_benchmark
+from mmvideofm.engine.benchmark import (
+    compare_vit_forward,
+    device_sync,
+    official_finetune_vit,
+    register_benchmark,
+    time_interleaved,
+)
 from mmvideofm.registry import MODELS
 
 # tiny preset for smoke tests; the others are VideoViT's arch_zoo names
@@ -76,24 +81,9 @@ def _step_fn(model, video, device, amp):
     return step
 
 
-def _sync(device):
-    if device.startswith('cuda'):
-        torch.cuda.synchronize()
-
-
 def _median_times(fns: dict, iters: int, warmup: int, device: str) -> dict[str, float]:
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    times = {k: [] for k in fns}
-    for _ in range(iters):  # interleaved so load drift hits both
-        for name, fn in fns.items():
-            _sync(device)
-            t0 = time.perf_counter()
-            fn()
-            _sync(device)
-            times[name].append(time.perf_counter() - t0)
-    return {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+    stats = time_interleaved(fns, iters, warmup, device_sync(device))
+    return {k: v['median'] for k, v in stats.items()}
 
 
 def _args(prog: str, argv: list[str], frames: int = 8, extra=()) -> argparse.Namespace:
@@ -190,7 +180,9 @@ def build_official_vit(official_root: str, arch: str, frames: int, img_size: int
 
 @register_benchmark('umt/forward')
 def forward(argv: list[str]) -> dict:
-    """fp32 inference clips/s of UMTViT (+ head) for a size preset."""
+    """fp32 inference of UMTViT (+ head) for a size preset; with ``--official-root`` (a checkout
+    of OpenGVLab/unmasked_teacher outside this repo) side by side with the official model:
+    interleaved, alternating order, median and min-max, features checked equal."""
     args = _args('umt/forward', argv, extra=[('--official-root', str, None)])
     a, backbone_arch = _arch(args.arch)
     torch.manual_seed(0)
@@ -201,18 +193,10 @@ def forward(argv: list[str]) -> dict:
     result = dict(benchmark='umt/forward', arch=args.arch, frames=args.frames,
                   img_size=args.img_size, batch_size=args.batch_size, device=args.device,
                   threads=torch.get_num_threads())
-    fns = {'ours': lambda: model(video)}
+    official = None
     if args.official_root:
         official = build_official_vit(args.official_root, a, args.frames, args.img_size)
-        official.load_state_dict(model.state_dict(), strict=False)
+        official.load_state_dict(model.state_dict(), strict=True)
         official = official.to(args.device).eval()
-        fns['official'] = lambda: official(video)
-        with torch.no_grad():
-            result['max_abs_diff'] = float((model(video) - official(video)).abs().max())
-    with torch.no_grad():
-        sec = _median_times(fns, args.iters, args.warmup, args.device)
-    for name, t in sec.items():
-        result[f'{name}_clips_per_s'] = round(args.batch_size / t, 3)
-    if 'official' in sec:
-        result['ratio_ours_over_official'] = round(sec['official'] / sec['ours'], 3)
+    result.update(compare_vit_forward(model, official, video, args.iters, args.warmup))
     return result

@@ -7,7 +7,8 @@
 the reference the UMT plugin compares its stage-1 step against (same backbone ``--arch``).
 ``forward`` times fp32 inference of our ``VideoViT``; with ``--official-root`` (a checkout of
 OpenGVLab/VideoMAEv2 kept outside this repository) it also times the official model
-definition with identical weights and reports the ratio.
+definition with identical weights in the same process: interleaved repetitions in
+alternating order, median and min-max of both, their ratio, pooled features checked equal.
 """
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ import time
 
 import torch
 
-from mmvideofm.engine.benchmark import official_finetune_vit, register_benchmark
+from mmvideofm.engine.benchmark import (
+    compare_vit_forward,
+    official_finetune_vit,
+    register_benchmark,
+)
 
 # decoder widths / heads of the official pre-training factories
 DECODER_ARCH = {
@@ -132,27 +137,12 @@ def forward(argv: list[str]) -> dict:
     result = dict(benchmark='videomaev2/forward', arch=arch, frames=args.frames,
                   img_size=args.img_size, batch_size=args.batch_size, device=args.device,
                   threads=torch.get_num_threads())
-    models = {'ours': ours}
+    official = None
     if args.official_root:
         official = build_official_vit(args.official_root, arch, args.frames, args.img_size)
         official.load_state_dict(ours.state_dict(), strict=True)
-        models['official'] = official.to(args.device).eval()
-        with torch.no_grad():
-            result['max_abs_diff'] = float((ours(video) - models['official'](video)).abs().max())
-    # interleave the two models so machine-load drift affects both alike
-    times: dict[str, list[float]] = {k: [] for k in models}
-    with torch.no_grad():
-        for m in models.values():
-            _timed(lambda m=m: m(video), 0, args.warmup, args.device)
-        for _ in range(args.iters):
-            for name, m in models.items():
-                times[name].append(_timed(lambda m=m: m(video), 1, 0, args.device))
-    for name, ts in times.items():
-        sec = sorted(ts)[len(ts) // 2]  # median
-        result[f'{name}_clips_per_s'] = round(args.batch_size / sec, 3)
-    if 'official' in models:
-        result['ratio_ours_over_official'] = round(
-            result['ours_clips_per_s'] / result['official_clips_per_s'], 3)
+        official = official.to(args.device).eval()
+    result.update(compare_vit_forward(ours, official, video, args.iters, args.warmup))
     return result
 
 

@@ -49,6 +49,7 @@ def test_encoder_sees_only_visible_tokens_and_decoder_input():
 
 
 def test_loss_ignores_tokens_outside_the_loss_set():
+    torch.manual_seed(0)
     model = _model().eval()
     video = torch.randn(2, 3, 8, 32, 32)
     mask, dmask = model.generate_masks(2, (4, 4, 4), generator=torch.Generator().manual_seed(3))
@@ -61,7 +62,7 @@ def test_loss_ignores_tokens_outside_the_loss_set():
     pred = model.reconstruct(video, mask, dmask)
     per_tok = (pred - target[decoded].reshape(2, -1, target.shape[-1])).pow(2).mean(-1)
     w = mask[decoded].reshape(2, -1).float()
-    assert torch.allclose(base, (per_tok * w).sum() / w.sum(), atol=1e-6)
+    assert torch.allclose(base, (per_tok * w).sum() / w.sum(), rtol=1e-5, atol=1e-6)
     assert not torch.allclose(base, per_tok.mean())  # the visible decoded ones are excluded
 
 

@@ -21,7 +21,7 @@ load_from = 'work_dirs/umt-tiny-p8_stage1_synthetic-8x32/epoch_5.pth'
 pipeline = [dict(type='FormatShape', input_format='NCTHW'), dict(type='PackActionInputs')]
 world_cfg = dict(max_objects=2, motion=(0.6, 0.8))
 dataset = dict(type='SyntheticVideoDataset', task='direction', num_frames=num_frames,
-               size=size, world_cfg=world_cfg, pipeline=pipeline)
+               size=size, world_cfg=world_cfg, pipeline=pipeline, cache_clips=True)
 train_dataloader = dict(
     batch_size=24, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(num_samples=480, seed=0, split='train', **dataset))

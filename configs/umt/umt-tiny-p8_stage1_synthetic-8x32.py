@@ -27,7 +27,7 @@ train_dataloader = dict(
     batch_size=24, num_workers=0, persistent_workers=False,
     dataset=dict(_delete_=True, type='SyntheticVideoDataset', num_samples=800, seed=7,
                  task='direction', num_frames=num_frames, size=size, split='train',
-                 world_cfg=world_cfg, pipeline=pipeline))
+                 world_cfg=world_cfg, pipeline=pipeline, cache_clips=True))
 
 max_epochs = 5
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1000)

@@ -1,5 +1,5 @@
 # The synthetic world renders 8 frames; the tiny synthetic students see every 2nd of them
-# (4 frames, one clip), as projects/umt/synthetic.py does.
+# (4 frames, one clip).
 synthetic_every2nd_pipeline = [
     dict(type='VideoInit'),
     dict(type='VideoSampleFrames', clip_len=4, frame_interval=2, num_clips=1, test_mode=True),

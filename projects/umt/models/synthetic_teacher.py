@@ -1,5 +1,5 @@
 """The synthetic world's image teacher: a tiny CLIP visual tower that knows what each patch
-shows, trained on single frames (``configs/umt/synthetic-teacher_*``).
+shows, trained on single frames (``configs/umt/umt-tiny-p*_teacher_synthetic-*.py``).
 
 UMT distils an image foundation model into a video student. On the synthetic world that
 model is trained here: ``CLIPVisual`` tokens -> CLIP's zero-shot head (cosine to learned

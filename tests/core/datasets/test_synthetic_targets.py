@@ -99,3 +99,14 @@ def test_repeat_frame_is_the_one_frame_baseline():
         TRANSFORMS.build(dict(type='RepeatFrame', index=4))(dict(imgs=list(frames)))
     with pytest.raises(KeyError, match='after VideoDecode'):
         TRANSFORMS.build(dict(type='RepeatFrame'))(dict(frame_inds=np.arange(4)))
+
+
+def test_cached_clips_are_the_generated_ones_and_stay_intact():
+    kw = dict(num_samples=3, task='direction', num_frames=8, size=32)
+    plain, cached = SyntheticVideoDataset(**kw), SyntheticVideoDataset(cache_clips=True, **kw)
+    for i in range(3):
+        a, b = plain[i], cached[i]
+        np.testing.assert_array_equal(np.stack(a['imgs']), np.stack(b['imgs']))
+        b['imgs'][0][...] = 0  # a pipeline writing into its frames
+        np.testing.assert_array_equal(np.stack(cached[i]['imgs']), np.stack(a['imgs']))
+    assert len(cached._cache) == 3

@@ -1,0 +1,1 @@
+"""Synthetic-world comparisons: short scripts that run configs through mmengine's Runner."""

@@ -10,6 +10,8 @@ models with no trainable parameters (Point-NN, oracles, baselines) are evaluated
 ``--allow-random-weights``.
 """
 import argparse
+import contextlib
+import importlib
 import os
 import os.path as osp
 
@@ -72,11 +74,8 @@ def needs_checkpoint(model: nn.Module) -> bool:
 
 def _hint(state_dict, model):
     """Converter hint with every plugin's converters registered (tools may import plugins)."""
-    try:
-        from projects import import_plugins
-        import_plugins()
-    except ImportError:
-        pass
+    with contextlib.suppress(ImportError):
+        importlib.import_module('projects').import_plugins()
     return converter_hint(state_dict, model)
 
 

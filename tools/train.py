@@ -10,6 +10,8 @@ a partial fit (a pretrained backbone under a new head) is reported with counts.
 ends where the uninterrupted one does.
 """
 import argparse
+import contextlib
+import importlib
 import os
 
 from mmengine.runner import Runner
@@ -59,11 +61,8 @@ def parse_args(argv=None):
 
 def _hint(state_dict, model):
     """Converter hint with every plugin's converters registered (tools may import plugins)."""
-    try:
-        from projects import import_plugins
-        import_plugins()
-    except ImportError:
-        pass
+    with contextlib.suppress(ImportError):
+        importlib.import_module('projects').import_plugins()
     return converter_hint(state_dict, model)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from mmengine.hooks import Hook
 
-from mmvideofm.registry import HOOKS
+from mmvideofm.registry import DATA_SAMPLERS, HOOKS
 
 
 @HOOKS.register_module()
@@ -143,9 +143,10 @@ class ResumeRandomnessHook(Hook):
     and CUDA states and the algorithms' generators (``get_rng_state``). Validation runs
     with the RNG states forked, so it does not shift the training draws (the run is the same
     with or without ``--no-validate`` and after a resume, which skips the epoch's validation).
-    Inside dataloader workers augmentation randomness is re-seeded per epoch by mmengine; a
-    mid-epoch resume with ``num_workers > 0``, or ``persistent_workers``, is then not
-    bit-exact (a warning says so). tools/train.py adds this hook to every config.
+    Augmentations in dataloader workers draw from per-sample seeds
+    (:class:`SeededAugmentationSampler`, which tools/train.py puts around every train
+    sampler); without it a resume with ``num_workers > 0`` is exact only at epoch boundaries
+    without ``persistent_workers`` (a warning says so). tools/train.py adds this hook too.
     """
 
     priority = 'ABOVE_NORMAL'
@@ -240,11 +241,16 @@ class ResumeRandomnessHook(Hook):
         epoch_based = isinstance(loop, EpochBasedTrainLoop)
         skip, self._skip = self._skip, 0
         loader = loop.dataloader
-        if getattr(loader, 'persistent_workers', False):
+        seeded = isinstance(getattr(loader, 'sampler', None), SeededAugmentationSampler)
+        if getattr(loader, 'persistent_workers', False) and not seeded:
             print_log('resuming with persistent_workers: the workers\' augmentation '
                       'randomness restarts, so the run is not bit-identical to an '
                       'uninterrupted one', logger='current', level=logging.WARNING)
-        if epoch_based and not skip:  # an epoch boundary: as before the iterator is made
+        persistent = loader.num_workers > 0 and getattr(loader, 'persistent_workers', False)
+        if epoch_based and not skip and not persistent:
+            # an epoch boundary: restore before the iterator draws its base seed, as the
+            # uninterrupted run does at every epoch (persistent workers draw it only once,
+            # so then the states are restored after it, at the first index like mid-epoch)
             if restore is not None:
                 restore()
             return
@@ -257,7 +263,7 @@ class ResumeRandomnessHook(Hook):
             return
         batch = batch_sampler.batch_size
         n = skip * batch if epoch_based else runner.iter * batch
-        if epoch_based and loader.num_workers > 0:
+        if epoch_based and loader.num_workers > 0 and not seeded:
             print_log(f'resuming mid-epoch with num_workers={loader.num_workers}: the workers '
                       f're-seed their augmentation randomness, so the rest of this epoch is '
                       f'not bit-identical to an uninterrupted run (num_workers=0 is)',
@@ -265,8 +271,95 @@ class ResumeRandomnessHook(Hook):
         self._wrapped = batch_sampler.sampler
         batch_sampler.sampler = _ResumedSampler(self._wrapped, drop=n if epoch_based else 0,
                                                 keep=0 if epoch_based else n, restore=restore)
-        if epoch_based:
+        if epoch_based and skip:
             print_log(f'resuming mid-epoch: skipping the {skip} batches of epoch '
                       f'{runner.epoch + 1} already trained', logger='current')
         else:
             self._wrapped = None  # an iteration loop runs one long epoch: keep the wrapper
+
+
+# ------------------------------------------------------ per-sample augmentation randomness
+class _SeededIndex(int):
+    """A dataset index that carries the seed of its sample's augmentation randomness."""
+
+    def __new__(cls, value: int, seed: int) -> _SeededIndex:
+        obj = super().__new__(cls, value)
+        obj.seed = seed
+        return obj
+
+    def __reduce__(self):
+        return _SeededIndex, (int(self), self.seed)
+
+
+class _SeededPipeline:
+    """Runs a dataset's pipeline with python / numpy / torch-CPU RNGs seeded by the sample's
+    :class:`_SeededIndex` (``results['sample_idx']``), restoring them afterwards."""
+
+    def __init__(self, pipeline) -> None:
+        self.pipeline = pipeline
+
+    def __call__(self, results):
+        seed = getattr(results.get('sample_idx') if isinstance(results, dict) else None,
+                       'seed', None)
+        if seed is None:
+            return self.pipeline(results)
+        states = random.getstate(), np.random.get_state(), torch.get_rng_state()
+        random.seed(seed)
+        np.random.seed(seed)
+        torch.default_generator.manual_seed(seed)
+        try:
+            return self.pipeline(results)
+        finally:
+            random.setstate(states[0])
+            np.random.set_state(states[1])
+            torch.set_rng_state(states[2])
+
+    def __getattr__(self, name: str):
+        if name == 'pipeline':  # during unpickling
+            raise AttributeError(name)
+        return getattr(self.pipeline, name)
+
+
+@DATA_SAMPLERS.register_module()
+class SeededAugmentationSampler:
+    """Wraps a train sampler so each sample's augmentations draw from a seed of its own.
+
+    The seed mixes the run's seed, the rank, the epoch and the position in the epoch, so
+    augmentation randomness no longer depends on which dataloader worker handles a sample
+    or on what that worker drew before: a resumed run (also mid-epoch, also with
+    ``num_workers > 0`` and ``persistent_workers``) gets the uninterrupted run's crops.
+    tools/train.py wraps every config's ``train_dataloader.sampler`` in it.
+
+    Args:
+        sampler: Config of the wrapped sampler (built like mmengine builds samplers).
+        dataset: The dataset (its ``pipeline`` is wrapped; given by the runner).
+        seed: The run's seed (given by the runner; ``None``: a synced random seed).
+    """
+
+    def __init__(self, sampler: dict, dataset, seed: int | None = None) -> None:
+        from mmengine.dist import sync_random_seed
+        self.sampler = DATA_SAMPLERS.build(sampler, default_args=dict(dataset=dataset,
+                                                                      seed=seed))
+        self.seed = sync_random_seed() if seed is None else int(seed)
+        if callable(getattr(dataset, 'pipeline', None)) and not isinstance(
+                dataset.pipeline, _SeededPipeline):
+            dataset.pipeline = _SeededPipeline(dataset.pipeline)
+
+    def __iter__(self):
+        from mmengine.dist import get_rank
+        key = tuple(int(k) for k in np.random.SeedSequence(
+            [self.seed, get_rank(), getattr(self.sampler, 'epoch', 0)]).generate_state(2))
+        for pos, idx in enumerate(self.sampler):  # hash() of ints is not salted
+            yield _SeededIndex(idx, hash((*key, pos)) & 0xFFFFFFFF)
+
+    def __len__(self) -> int:
+        return len(self.sampler)
+
+    def set_epoch(self, epoch: int) -> None:
+        if hasattr(self.sampler, 'set_epoch'):
+            self.sampler.set_epoch(epoch)
+
+    def __getattr__(self, name: str):
+        if name == 'sampler':
+            raise AttributeError(name)
+        return getattr(self.sampler, name)

@@ -67,7 +67,13 @@ DEFAULT_HOOKS = ('mmvideofm.ResumeRandomnessHook',)
 
 
 def add_default_hooks(cfg: Config) -> None:
-    """Append :data:`DEFAULT_HOOKS` to ``custom_hooks`` unless the config has them."""
+    """Append :data:`DEFAULT_HOOKS` to ``custom_hooks`` unless the config has them, and give
+    the train sampler per-sample augmentation seeds (``SeededAugmentationSampler``)."""
+    loader = cfg.get('train_dataloader')
+    sampler = loader.get('sampler') if isinstance(loader, dict) else None
+    if isinstance(sampler, dict) and not str(sampler.get('type', '')).endswith(
+            'SeededAugmentationSampler'):
+        loader.sampler = dict(type='mmvideofm.SeededAugmentationSampler', sampler=sampler)
     hooks = list(cfg.get('custom_hooks') or [])
     present = {str(h.get('type', '')).split('.')[-1] for h in hooks if isinstance(h, dict)}
     for name in DEFAULT_HOOKS:

@@ -3,15 +3,20 @@ from mmengine.config import Config
 
 
 def tiny_video_config(work_dir, max_epochs=2, num_samples=16, batch_size=4, extra_hooks=(),
-                      frames=8, size=16, drop_path_rate=0.0, depth=1, **overrides) -> str:
+                      frames=8, size=16, drop_path_rate=0.0, depth=1, num_workers=0, flip_ratio=None,
+                      **overrides) -> str:
     pipeline = [dict(type='FormatShape', input_format='NCTHW'), dict(type='PackActionInputs')]
+    train_pipeline = pipeline if flip_ratio is None else [
+        dict(type='Flip', flip_ratio=flip_ratio), *pipeline]  # randomness in the workers
 
     def loader(split, n):
-        return dict(batch_size=batch_size, num_workers=0,
+        return dict(batch_size=batch_size, num_workers=num_workers if split == 'train' else 0,
+                    persistent_workers=bool(num_workers) and split == 'train',
                     sampler=dict(type='DefaultSampler', shuffle=split == 'train'),
                     dataset=dict(type='SyntheticVideoDataset', num_samples=n, seed=0,
                                  task='direction', num_frames=frames, size=size, split=split,
-                                 pipeline=pipeline, test_mode=split != 'train'))
+                                 pipeline=train_pipeline if split == 'train' else pipeline,
+                                 test_mode=split != 'train'))
 
     cfg = dict(
         default_scope='mmvideofm',

@@ -102,22 +102,24 @@ def test_killed_training_resumes_same_schedule(tmp_path):
 def test_killed_mid_epoch_resumes_exactly(tmp_path):
     """Item 4: checkpoints every 3 iterations (4 per epoch), killed after iteration 6, i.e.
     half-way through epoch 2; the resumed run skips the 2 batches already trained and
-    restores every RNG (drop path on), ending on the uninterrupted run's weights."""
+    restores every RNG (drop path on; random flips in 2 persistent workers, as the demo
+    config's loaders), ending on the uninterrupted run's weights."""
+    drop = dict(DROP, num_workers=2, flip_ratio=0.5)
     hooks = dict(runtime_info=dict(type='RuntimeInfoHook'), timer=dict(type='IterTimerHook'),
                  logger=dict(type='LoggerHook', interval=1),
                  param_scheduler=dict(type='ParamSchedulerHook'),
                  checkpoint=dict(type='CheckpointHook', interval=3, by_epoch=False),
                  sampler_seed=dict(type='DistSamplerSeedHook'))
     ref = tmp_path / 'ref'
-    train_tool.main([tiny_video_config(ref, max_epochs=3, default_hooks=hooks, **DROP)])
+    train_tool.main([tiny_video_config(ref, max_epochs=3, default_hooks=hooks, **drop)])
 
     work = tmp_path / 'killed'
-    cfg = tiny_video_config(work, max_epochs=3, custom_imports=_hooks_import(), **DROP,
+    cfg = tiny_video_config(work, max_epochs=3, custom_imports=_hooks_import(), **drop,
                             default_hooks=hooks, extra_hooks=[dict(type='HangAfterIterHook', iter=6)])
     _run_until_hang(cfg, work)
     assert osp.isfile(work / 'iter_6.pth') and not osp.exists(work / 'iter_9.pth')
 
-    train_tool.main([tiny_video_config(work, max_epochs=3, default_hooks=hooks, **DROP),
+    train_tool.main([tiny_video_config(work, max_epochs=3, default_hooks=hooks, **drop),
                      '--resume'])
     _assert_same_weights(work, ref, (2, 12))  # iteration checkpoints: epoch counts from 0
     with open(osp.join(work, 'last_checkpoint')) as f:

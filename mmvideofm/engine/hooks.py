@@ -131,6 +131,8 @@ class _ResumedSampler:
         return len(self.sampler) - self.drop
 
     def __getattr__(self, name):
+        if name == 'sampler':
+            raise AttributeError(name)
         return getattr(self.sampler, name)
 
 

@@ -15,13 +15,13 @@ import importlib
 import os
 import os.path as osp
 
-from mmengine.runner import Runner
 from torch import nn
 
 from mmvideofm.checkpoint.io import trusted_loading
 from mmvideofm.checkpoint.pretrained import converter_hint
 from mmvideofm.engine.runner_utils import (
     DictAction,
+    build_runner,
     last_checkpoint,
     load_config,
     verify_checkpoint_keys,
@@ -68,8 +68,10 @@ def resolve_checkpoint(path):
 
 
 def needs_checkpoint(model: nn.Module) -> bool:
-    """Whether evaluating ``model`` without a checkpoint means random weights."""
-    return any(p.requires_grad for p in getattr(model, 'module', model).parameters())
+    """Whether evaluating ``model`` without a checkpoint means random weights (a model not
+    built yet, as FlexibleRunner's config dict, counts as trainable)."""
+    model = getattr(model, 'module', model)
+    return not isinstance(model, nn.Module) or any(p.requires_grad for p in model.parameters())
 
 
 def _hint(state_dict, model):
@@ -91,14 +93,14 @@ def main(argv=None):
         cfg.test_evaluator = list(cfg.test_evaluator) if isinstance(
             cfg.test_evaluator, (list, tuple)) else [cfg.test_evaluator]
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.dump))
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     if checkpoint is None and needs_checkpoint(runner.model) and not args.allow_random_weights:
         raise SystemExit(f'{args.config}: no checkpoint given and the model has trainable '
                          f'parameters, so it would be evaluated with random weights. Give a '
                          f'checkpoint (or a work dir), or pass --allow-random-weights to '
                          f'evaluate the untrained model on purpose.')
     with trusted_loading(args.trusted):
-        if checkpoint is not None and not args.no_strict:
+        if checkpoint is not None and not args.no_strict and isinstance(runner.model, nn.Module):
             verify_checkpoint_keys(runner.model, checkpoint, hint=_hint)
         metrics = runner.test()
     print('final metrics: ' + ', '.join(f'{k}: {v:.4f}' if isinstance(v, float) else f'{k}: {v}'

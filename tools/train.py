@@ -14,7 +14,7 @@ import contextlib
 import importlib
 import os
 
-from mmengine.runner import Runner
+from torch import nn
 
 from mmvideofm.checkpoint import load_checkpoint_file
 from mmvideofm.checkpoint.io import trusted_loading
@@ -22,6 +22,7 @@ from mmvideofm.checkpoint.pretrained import check_load_from, converter_hint
 from mmvideofm.engine.config_check import check_init_checkpoints
 from mmvideofm.engine.runner_utils import (
     DictAction,
+    build_runner,
     fall_back_from_amp,
     last_checkpoint,
     load_config,
@@ -98,10 +99,11 @@ def main(argv=None):
             seed = load_checkpoint_file(cfg.load_from).get('meta', {}).get('seed')
             if seed is not None:
                 cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed)
-        runner = Runner.from_cfg(cfg)
+        runner = build_runner(cfg)
         for line in filter(None, notes):  # now they also reach the run's log file
             runner.logger.warning(line)
-        if cfg.get('load_from') and not cfg.get('resume'):
+        if cfg.get('load_from') and not cfg.get('resume') and isinstance(
+                runner.model, nn.Module):  # FlexibleRunner builds its model in train()
             runner.logger.info(check_load_from(runner.model, cfg.load_from,
                                                allow_mismatch=args.allow_mismatched_load,
                                                hint=_hint))

@@ -11,6 +11,7 @@ from mmvideofm.engine.config_check import check_config, check_overrides
 from mmvideofm.engine.config_overrides import propagate_path_overrides
 
 __all__ = ['register_all', 'load_config', 'add_default_hooks', 'DictAction', 'last_checkpoint',
+           'build_runner',
            'fall_back_from_amp', 'verify_checkpoint_keys']
 
 
@@ -80,6 +81,15 @@ def add_default_hooks(cfg: Config) -> None:
         if name.split('.')[-1] not in present:
             hooks.append(dict(type=name))
     cfg.custom_hooks = hooks
+
+
+def build_runner(cfg: Config):
+    """The config's runner: ``runner_type`` (e.g. ``'FlexibleRunner'`` for FSDP) or Runner."""
+    if 'runner_type' in cfg:
+        from mmvideofm.registry import RUNNERS
+        return RUNNERS.build(cfg)
+    from mmengine.runner import Runner
+    return Runner.from_cfg(cfg)
 
 
 def last_checkpoint(work_dir: str) -> str | None:

@@ -391,3 +391,14 @@ def test_key_checks_do_not_require_the_teacher(tmp_path, save_teacher):
     model = Tiny(save_teacher)
     verify_checkpoint_keys(model, str(path))  # no error
     assert 'policy "exact"' in check_load_from(model, str(path))
+
+
+def test_runner_type_of_the_config_is_built(tmp_path):
+    """The FSDP config names ``runner_type='FlexibleRunner'``; the tools used to ignore it."""
+    from mmengine.runner import FlexibleRunner
+
+    from mmvideofm.engine.runner_utils import build_runner, load_config
+    cfg = load_config(tiny_video_config(tmp_path / 'run', max_epochs=1), work_dir=str(tmp_path))
+    assert not isinstance(build_runner(cfg), FlexibleRunner)
+    cfg.runner_type = 'FlexibleRunner'
+    assert isinstance(build_runner(cfg), FlexibleRunner)

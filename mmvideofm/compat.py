@@ -113,15 +113,22 @@ def _cpu_pytorch_launcher() -> None:
 
 
 def _quiet_mmcv_lite_deform_attn() -> None:
-    """mmcv-lite warns on every import of ``mmcv.cnn.bricks.transformer`` (pulled in by
-    ``mmaction.models``) that its compiled ``MultiScaleDeformableAttention`` is missing.
+    """mmcv-lite warns on the first import of ``mmcv.cnn.bricks.transformer`` (pulled in by
+    ``mmaction.models``, so by every command) that its compiled
+    ``MultiScaleDeformableAttention`` is missing.
 
     mmcv-lite ships no compiled ops by design (mmaction2 1.2.0 pins mmcv<2.2; DESIGN.md,
     Runtime); no mmvideofm model uses deformable attention, and using it still fails
-    loudly (the name is undefined). Only that one message from that one module is ignored.
+    loudly (the name is not registered). We import that module once, here, with only that
+    one message ignored; every other warning, later ones from mmcv included, still shows.
     """
-    warnings.filterwarnings('ignore', message=r'Fail to import ``MultiScaleDeformableAttention``',
-                            category=UserWarning, module=r'mmcv\.cnn\.bricks\.transformer')
+    import importlib.util
+    if 'mmcv.cnn.bricks.transformer' in sys.modules or importlib.util.find_spec('mmcv._ext'):
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message=r'Fail to import ``MultiScaleDeformableAttention``',
+                                category=UserWarning)
+        import mmcv.cnn.bricks.transformer  # noqa: F401
 
 
 def apply() -> None:

@@ -192,8 +192,10 @@ def test_test_tool_follows_a_moved_work_dir(tmp_path):
     moved = tmp_path / 'moved'
     shutil.copytree(work, moved)
     shutil.rmtree(work)
+    # a new experiment name: two runners started in one second in one process would share
+    # mmengine's visualizer instance (named by the timestamp), bound to the deleted dir
     with pytest.warns(UserWarning, match=r'last_checkpoint.*points elsewhere'):
-        metrics = test_tool.main([cfg, str(moved)])
+        metrics = test_tool.main([cfg, str(moved), '--cfg-options', 'experiment_name=moved'])
     assert 0.0 <= metrics['acc/top1'] <= 1.0
 
 

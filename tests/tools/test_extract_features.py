@@ -2,7 +2,6 @@
 import glob
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 
@@ -177,20 +176,12 @@ def test_killed_run_resumes_without_recomputing(setup, reference, capsys):
     assert {p: os.stat(p).st_mtime_ns for p in done} == stamps
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def test_torchrun_two_ranks_equal_single_process(setup, reference):
+def test_torchrun_two_ranks_equal_single_process(setup, reference, torchrun):
     """Two gloo processes, each taking every 2nd video, write exactly the same files."""
     out = setup['root'] / 'dist'
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-           f'--master_port={_free_port()}', TOOL, CONFIG, setup['ckpt'],
-           '--video-list', setup['list'], '--data-root', setup['data'], '--out', str(out),
-           '--no-progress', '--launcher', 'pytorch', '--device', 'cpu']
-    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300)
+    proc = torchrun(TOOL, CONFIG, setup['ckpt'], '--video-list', setup['list'], '--data-root',
+                    setup['data'], '--out', str(out), '--no-progress', '--launcher', 'pytorch',
+                    '--device', 'cpu')
     assert proc.returncode != 0, 'a failed video must give a non-zero exit status'
     assert 'extracted 5, skipped 0 (already done), failed 2' in proc.stdout, (
         proc.stdout[-2000:] + proc.stderr[-3000:])

@@ -4,7 +4,6 @@ import os
 import os.path as osp
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -126,22 +125,14 @@ def test_killed_mid_epoch_resumes_exactly(tmp_path):
         assert osp.basename(f.read().strip()) == 'iter_12.pth'  # no epoch replayed
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def test_ddp_two_processes_agree(tmp_path):
+def test_ddp_two_processes_agree(tmp_path, torchrun):
     """Two CPU processes (gloo) train with DDP; both replicas end with the same weights."""
     work = tmp_path / 'ddp'
     cfg = tiny_video_config(work, max_epochs=1, num_samples=16, batch_size=2,
                             custom_imports=_hooks_import(),
                             extra_hooks=[dict(type='DumpWeightsHook')])
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-           f'--master_port={_free_port()}', osp.join(REPO, 'tools', 'train.py'), cfg,
-           '--launcher', 'pytorch']
-    out = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=600)
+    out = torchrun(osp.join(REPO, 'tools', 'train.py'), cfg, '--launcher', 'pytorch',
+                   timeout=600, pythonpath=(osp.join(REPO, 'tests', 'tools'),))
     assert out.returncode == 0, out.stderr[-4000:]
     w0 = torch.load(work / 'weights_rank0.pt', weights_only=True)
     w1 = torch.load(work / 'weights_rank1.pt', weights_only=True)

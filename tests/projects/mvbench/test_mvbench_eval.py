@@ -183,18 +183,15 @@ def test_kill_and_resume(tiny, tmp_path):
 
 
 # part of the default suite: the README result this asserts must hold in CI
-def test_torchrun_two_processes(tiny, tmp_path):
+def test_torchrun_two_processes(tiny, tmp_path, torchrun):
     """MMEngine's DefaultSampler shards across torch.distributed ranks (gloo on CPU)."""
     work = str(tmp_path / 'dist')
-    torchrun = osp.join(osp.dirname(sys.executable), 'torchrun')
-    cmd = [torchrun, '--nproc_per_node', '2', osp.join(REPO, 'tools/mvbench/evaluate.py'),
-           ORACLE_CFG, '--launcher', 'pytorch', '--work-dir', work, '--no-progress',
-           '--cfg-options', f'test_dataloader.dataset.data_root={tiny}',
-           'test_dataloader.dataset.max_per_task=3',
-           'test_dataloader.dataset.pipeline.1.resolution=32',
-           'model.answerer.type=MVBenchRandomChoice']
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
-    out = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    out = torchrun(osp.join(REPO, 'tools/mvbench/evaluate.py'), ORACLE_CFG, '--launcher',
+                   'pytorch', '--work-dir', work, '--no-progress', '--cfg-options',
+                   f'test_dataloader.dataset.data_root={tiny}',
+                   'test_dataloader.dataset.max_per_task=3',
+                   'test_dataloader.dataset.pipeline.1.resolution=32',
+                   'model.answerer.type=MVBenchRandomChoice')
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     shards = [len(open(osp.join(work, 'predictions', f'rank{r}.jsonl')).readlines())
               for r in (0, 1)]

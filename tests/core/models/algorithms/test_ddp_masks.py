@@ -5,10 +5,7 @@ seeds like mmengine's runner (``randomness.seed``, the same on all ranks), build
 and VideoMAE V2, wraps them in ``MMDistributedDataParallel`` and records the masks of two
 ``train_step`` calls, twice (the second time as a restart: fresh seed, fresh model).
 """
-import os
 import os.path as osp
-import socket
-import subprocess
 import sys
 
 import torch
@@ -75,15 +72,8 @@ def _worker(out_dir: str) -> None:
     dist.destroy_process_group()
 
 
-def test_ranks_draw_different_masks_and_a_restart_repeats_them(tmp_path):
-    torchrun = osp.join(osp.dirname(sys.executable), 'torchrun')
-    with socket.socket() as s:  # a free port (torchrun waits forever on port 0)
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
-    cmd = [torchrun, '--nproc_per_node', '2', '--master_port', str(port), __file__,
-           str(tmp_path)]
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
-    out = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+def test_ranks_draw_different_masks_and_a_restart_repeats_them(tmp_path, torchrun):
+    out = torchrun(__file__, tmp_path)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     ranks = [torch.load(tmp_path / f'rank{r}.pt', weights_only=True) for r in (0, 1)]
     for name in CASES:

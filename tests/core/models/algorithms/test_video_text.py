@@ -1,10 +1,7 @@
 """VideoTextPretrainer: a tiny model trains, the loss set is configurable, the CLIP text tower
 plugs in, retrieval predictions, and VTC over 2 gloo ranks with gradients through torch's
 differentiable all_gather (this file is also the torchrun worker)."""
-import os
 import os.path as osp
-import socket
-import subprocess
 import sys
 
 import pytest
@@ -147,18 +144,11 @@ def _vtc_worker(out_dir: str) -> None:
     dist.destroy_process_group()
 
 
-def test_vtc_two_ranks_gather_with_gradient(tmp_path):
+def test_vtc_two_ranks_gather_with_gradient(tmp_path, torchrun):
     """Each rank sees the full-batch loss; the backward sums both ranks' gradients of its
     slice (world size x the full-batch gradient, which DDP's averaging then divides)."""
     from mmvideofm.models.losses import VTCLoss
-    torchrun = osp.join(osp.dirname(sys.executable), 'torchrun')
-    with socket.socket() as s:  # a free port ('--master_port 0' can hang gloo's init)
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
-    cmd = [torchrun, '--nproc_per_node', '2', '--master_port', str(port), __file__,
-           str(tmp_path)]
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
-    out = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+    out = torchrun(__file__, tmp_path, timeout=120)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     vision, text, idx = _full_batch()
     vision.requires_grad_()

@@ -2,6 +2,7 @@
 validation metrics and loss curve, print and save the comparison."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import os.path as osp
@@ -13,6 +14,23 @@ REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 def config_path(name: str) -> str:
     """``configs/<name>`` of this repository."""
     return osp.join(REPO, 'configs', name)
+
+
+def make_parser(doc: str, work_dir: str) -> argparse.ArgumentParser:
+    """The options every experiment has: ``--work-dir``, ``--seed``, ``--threads``."""
+    parser = argparse.ArgumentParser(description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--work-dir', default=work_dir)
+    parser.add_argument('--seed', type=int, default=0, help='randomness.seed of every run')
+    parser.add_argument('--threads', type=int, default=1,
+                        help='torch threads (tiny models: more mostly add overhead)')
+    return parser
+
+
+def set_threads(threads: int) -> None:
+    """One torch thread per run unless asked (the runs are tiny)."""
+    import torch
+    torch.set_num_threads(threads)
 
 
 def run_config(config: str, work_dir: str, options: dict | None = None, seed: int = 0

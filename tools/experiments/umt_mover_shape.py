@@ -25,7 +25,13 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-from tools.experiments.common import config_path, report, run_config  # noqa: E402
+from tools.experiments.common import (  # noqa: E402
+    config_path,
+    make_parser,
+    report,
+    run_config,
+    set_threads,
+)
 
 TEACHER = 'umt/umt-tiny-p8_teacher_synthetic-semantic-4x32.py'
 STAGE1 = 'umt/umt-tiny-p8_stage1_synthetic-semantic-4x32.py'
@@ -99,10 +105,7 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--work-dir', default='work_dirs/experiments/umt_mover_shape')
-    parser.add_argument('--seed', type=int, default=0, help='randomness.seed of every run')
+    parser = make_parser(__doc__, 'work_dirs/experiments/umt_mover_shape')
     parser.add_argument('--teacher-iters', type=int, help='teacher steps (config: 800)')
     parser.add_argument('--num-unlabeled', type=int,
                         help='clips of the teacher and stage 1 (config: 800)')
@@ -110,15 +113,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--ft-epochs', type=int, help='fine-tuning epochs (config: 12)')
     parser.add_argument('--num-labeled', type=int, help='fine-tuning clips (config: 1920)')
     parser.add_argument('--num-val', type=int, help='validation clips (config: 300)')
-    parser.add_argument('--threads', type=int, default=1,
-                        help='torch threads (tiny models: more mostly add overhead)')
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    import torch
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     return run(args)
 
 

@@ -20,7 +20,13 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-from tools.experiments.common import config_path, report, run_config  # noqa: E402
+from tools.experiments.common import (  # noqa: E402
+    config_path,
+    make_parser,
+    report,
+    run_config,
+    set_threads,
+)
 
 PRETRAIN = 'videomaev2/videomaev2_vit-tiny-p4_dual-mask-pt_direction-8x32_synthetic.py'
 FINETUNE = 'videomaev2/vit-tiny-p4_videomaev2-pt-ft_direction-8x32_synthetic.py'
@@ -76,24 +82,18 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--work-dir', default='work_dirs/experiments/videomaev2_pretrain_vs_scratch')
-    parser.add_argument('--seed', type=int, default=0, help='randomness.seed of every run')
+    parser = make_parser(__doc__, 'work_dirs/experiments/videomaev2_pretrain_vs_scratch')
     parser.add_argument('--pt-iters', type=int, help='pre-training iterations (config: 1500)')
     parser.add_argument('--ft-iters', type=int, help='fine-tuning iterations (config: 300)')
     parser.add_argument('--num-unlabeled', type=int, help='pre-training clips (config: 2000)')
     parser.add_argument('--num-labeled', type=int, help='fine-tuning clips (config: 500)')
     parser.add_argument('--num-val', type=int, help='validation clips (config: 400)')
-    parser.add_argument('--threads', type=int, default=1,
-                        help='torch threads (tiny models: more mostly add overhead)')
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    import torch
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     return run(args)
 
 

@@ -107,7 +107,7 @@ def test_umt_beats_scratch_and_one_frame_on_mover_shape(tmp_path):
     assert out['top1_umt'] > out['top1_umt_one_frame'] + MARGIN, out
 
 
-# budget and margin of the default-suite run (README: measured numbers per seed)
+# the configs' budget (README: measured numbers per seed) and the asserted margin
 MOVER_SHAPE_BUDGET = []
 MARGIN = 8
 

@@ -1,9 +1,9 @@
 """Measure speed and memory; numbers go into the READMEs as ratios.
 
-    python tools/benchmark.py model CONFIG [--batch-size 2] [--iters 10] [--train]
+    .venv/bin/python tools/benchmark.py model CONFIG [--batch-size 2] [--iters 10] [--train]
                                            [--input-shape C T H W] [--device cpu|cuda] [--amp]
-    python tools/benchmark.py <plugin>/<name> [benchmark args...]   (registered by plugins)
-    python tools/benchmark.py list
+    .venv/bin/python tools/benchmark.py <plugin>/<name> [benchmark args...]   (registered by plugins)
+    .venv/bin/python tools/benchmark.py list
 
 ``model`` times a config's model forward (or forward+backward with ``--train``) on
 random clips and reports clips/s and peak memory. Plugin benchmarks are registered

@@ -1,7 +1,7 @@
 """Convert an official checkpoint to mmvideofm keys.
 
-    python tools/convert_checkpoint.py <converter> IN OUT [--trusted]
-    python tools/convert_checkpoint.py --list
+    .venv/bin/python tools/convert_checkpoint.py <converter> IN OUT [--trusted]
+    .venv/bin/python tools/convert_checkpoint.py --list
 
 Every plugin under ``projects/`` is imported, so each one's converters (``<plugin>`` or
 ``<plugin>/<variant>``) can be named, listed and suggested. A converter detects the source

@@ -1,6 +1,6 @@
 """Extract backbone features of a list of videos, one ``.npy`` per video.
 
-    python tools/extract_features.py CONFIG CKPT --video-list LIST --out DIR
+    .venv/bin/python tools/extract_features.py CONFIG CKPT --video-list LIST --out DIR
         [--data-root ROOT] [--layer L] [--h5 FILE] [--device cuda] [--overwrite]
     torchrun --nproc_per_node 8 tools/extract_features.py CONFIG CKPT ... --launcher pytorch
 

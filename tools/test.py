@@ -1,6 +1,6 @@
 """Evaluate a checkpoint on a config's test set (mmaction2-style flags).
 
-    python tools/test.py CONFIG [CHECKPOINT|WORK_DIR] [--work-dir DIR] [--dump results.pkl]
+    .venv/bin/python tools/test.py CONFIG [CHECKPOINT|WORK_DIR] [--work-dir DIR] [--dump results.pkl]
                                 [--cfg-options k=v ...] [--trusted] [--allow-random-weights]
                                 [--launcher pytorch]
 

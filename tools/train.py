@@ -1,6 +1,6 @@
 """Train a model from a config (mmaction2-style flags).
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+    .venv/bin/python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
                                  [--cfg-options k=v ...] [--trusted] [--allow-mismatched-load]
                                  [--launcher pytorch]
 

@@ -3,9 +3,9 @@
 # (16 GPUs x 16, num_sample 2, 5 epochs, warmup 1, lr 2e-5 * bs * num_sample / 256, layer
 # decay 0.75, drop path 0.1). Start from the K710 fine-tuned file with its head sliced to the
 # first 400 rows, as the official code does:
-#   python tools/convert_checkpoint.py umt/k710to400 b16_ptk710_ftk710_f8_res224.pth \
+#   .venv/bin/python tools/convert_checkpoint.py umt/k710to400 b16_ptk710_ftk710_f8_res224.pth \
 #       checkpoints/b16_ptk710_ftk710_k400-head.pth
-#   python tools/train.py THIS_CONFIG --cfg-options \
+#   .venv/bin/python tools/train.py THIS_CONFIG --cfg-options \
 #       load_from=checkpoints/b16_ptk710_ftk710_k400-head.pth
 _base_ = ['./umt-base-p16-res224_k710-pre-ft_u8_k710-rgb.py']
 

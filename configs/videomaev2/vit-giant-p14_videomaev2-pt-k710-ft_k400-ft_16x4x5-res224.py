@@ -3,7 +3,7 @@
 # lr 1e-5 * 3 * 32 / 256, drop path 0.25, layer decay 0.9, wd 0.1).
 # The K710 head becomes a K400 head with the official label map (the 400 K710 rows of the
 # K400 classes, configs/videomaev2/label_map_k710to400.json):
-#   python tools/convert_checkpoint.py videomaev2/k710to400 \
+#   .venv/bin/python tools/convert_checkpoint.py videomaev2/k710to400 \
 #       vit_g_hybrid_pt_1200e_k710_ft.pth checkpoints/vit_g_k710_ft_k400_head.pth
 _base_ = ['./vit-giant-p14_videomaev2-pt_k710-ft_16x4x5-res224.py']
 

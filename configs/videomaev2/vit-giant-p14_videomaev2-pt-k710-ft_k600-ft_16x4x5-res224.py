@@ -2,8 +2,8 @@
 # top-1 / top-5, 16x5x3). Official: scripts/finetune/vit_g_k710_it_k600_ft.sh: the K400 recipe
 # (32 GPUs x 3, num_sample 2, 3 epochs, warmup 1, lr 1e-5 * 3 * 32 / 256, drop path 0.25, layer
 # decay 0.9, wd 0.1) with K600 data. Test the released file:
-#   python tools/convert_checkpoint.py videomaev2 vit_g_hybrid_pt_1200e_k710_it_k600_ft.pth OUT
-#   python tools/test.py THIS_CONFIG OUT
+#   .venv/bin/python tools/convert_checkpoint.py videomaev2 vit_g_hybrid_pt_1200e_k710_it_k600_ft.pth OUT
+#   .venv/bin/python tools/test.py THIS_CONFIG OUT
 # Training starts from the K710 fine-tuned file (backbone only): the official run also re-orders
 # its head with misc/label_710to600.json, which is not shipped here, so the 600-way head starts
 # from its init.

@@ -46,6 +46,8 @@ def _load_cfg(config: str | Path | Config, cfg_options: dict | None) -> Config:
         raise TypeError(f'config must be a file path or an mmengine Config, got '
                         f'{type(config).__name__}')
     if cfg_options:
+        from mmvideofm.engine.config_overrides import propagate_path_overrides
+        propagate_path_overrides(cfg, cfg_options)  # data_root=... reaches ann_file etc.
         cfg.merge_from_dict(cfg_options)
     if 'model' not in cfg:
         raise KeyError('the config has no `model` to build')
@@ -69,7 +71,7 @@ def init_model(config: str | Path | Config,
     The checkpoint is read with the safe loader (``weights_only`` plus an allowlist) and
     must fit the model key for key; otherwise :class:`StateDictMismatchError` lists the
     missing / unexpected / mis-shaped keys. Official checkpoints need converting first
-    (``python tools/convert_checkpoint.py <plugin> IN OUT``). ``init_cfg`` pretrained
+    (``.venv/bin/python tools/convert_checkpoint.py <plugin> IN OUT``). ``init_cfg`` pretrained
     weights are not loaded (the model is not ``init_weights``-ed), as in mmaction2.
     """
     from mmvideofm.checkpoint import load_checkpoint_file, unwrap_state_dict

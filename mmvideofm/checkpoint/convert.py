@@ -110,7 +110,7 @@ def load_state_dict_checked(model: nn.Module, state_dict: dict[str, torch.Tensor
             lines.append(f'  unexpected keys ({len(unexpected)}): {fmt(unexpected)}')
         if shape_errors:
             lines.append(f'  shape mismatches ({len(shape_errors)}): {fmt(shape_errors)}')
-        hint = (f'convert official weights first: python tools/convert_checkpoint.py '
+        hint = (f'convert official weights first: .venv/bin/python tools/convert_checkpoint.py '
                 f'{converter_hint} IN OUT' if converter_hint else
                 'if this is an official checkpoint, convert it with '
                 'tools/convert_checkpoint.py <plugin> IN OUT')

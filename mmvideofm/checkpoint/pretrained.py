@@ -117,7 +117,7 @@ def converter_hint(state_dict: dict[str, torch.Tensor], model: nn.Module) -> str
         return ('no registered converter maps its keys onto this model (see '
                 'tools/convert_checkpoint.py --list)')
     names = ', '.join(f'{n!r} ({f:.0%} of its keys)' for n, f in found[:3])
-    return (f'its keys match converter {names}: python tools/convert_checkpoint.py '
+    return (f'its keys match converter {names}: .venv/bin/python tools/convert_checkpoint.py '
             f'{found[0][0]} IN OUT, then load OUT')
 
 

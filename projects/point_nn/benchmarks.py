@@ -1,7 +1,7 @@
 """``point_nn/features``: Point-NN feature extraction speed on CPU, side by side with the
 official model definition.
 
-    python tools/benchmark.py point_nn/features [--official-root DIR] [--iters 5]
+    .venv/bin/python tools/benchmark.py point_nn/features [--official-root DIR] [--iters 5]
         [--batch-size 16] [--points 1024] [--k 90] [--threads 1] [--num-clouds 2468]
 
 Times our :class:`PointNNEncoder` on a batch of Gaussian, unit-sphere-normalised clouds

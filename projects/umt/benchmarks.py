@@ -1,8 +1,8 @@
 """UMT benchmarks for ``tools/benchmark.py``.
 
-    python tools/benchmark.py umt/pretrain_cost_vs_videomaev2 --arch b [--batch-size 2]
-    python tools/benchmark.py umt/complexity [--arch b --frames 8 --img-size 224]
-    python tools/benchmark.py umt/forward --arch b [--frames 8] [--official-root DIR]
+    .venv/bin/python tools/benchmark.py umt/pretrain_cost_vs_videomaev2 --arch b [--batch-size 2]
+    .venv/bin/python tools/benchmark.py umt/complexity [--arch b --frames 8 --img-size 224]
+    .venv/bin/python tools/benchmark.py umt/forward --arch b [--frames 8] [--official-root DIR]
 
 ``pretrain_cost_vs_videomaev2`` builds the UMT stage-1 model and the VideoMAE V2 pretrainer
 *through the registry* (type names only; this plugin never imports ``projects.videomaev2``)

@@ -1,7 +1,7 @@
 """VideoMAE V2 benchmarks for ``tools/benchmark.py``.
 
-    python tools/benchmark.py videomaev2/pretrain_step --arch b [--frames 16 --img-size 224]
-    python tools/benchmark.py videomaev2/forward --arch b [--official-root DIR]
+    .venv/bin/python tools/benchmark.py videomaev2/pretrain_step --arch b [--frames 16 --img-size 224]
+    .venv/bin/python tools/benchmark.py videomaev2/forward --arch b [--official-root DIR]
 
 ``pretrain_step`` times one dual-masking pre-training step (forward + backward + AdamW) and is
 the reference the UMT plugin compares its stage-1 step against (same backbone ``--arch``).

@@ -1,6 +1,6 @@
 """Evaluate a model on MVBench: resumable, with a progress bar, shardable.
 
-    python tools/mvbench/evaluate.py CONFIG [--work-dir DIR] [--checkpoint CKPT [--no-strict]]
+    .venv/bin/python tools/mvbench/evaluate.py CONFIG [--work-dir DIR] [--checkpoint CKPT [--no-strict]]
         [--cfg-options k=v ...] [--launcher none|pytorch] [--rank R --world-size N]
         [--num-workers W] [--merge-only] [--overwrite] [--no-progress]
 

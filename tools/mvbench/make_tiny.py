@@ -1,6 +1,6 @@
 """Export the tiny synthetic MVBench (official layout) from the synthetic world.
 
-    python tools/mvbench/make_tiny.py [--out data/synthetic_mvbench_tiny] [--num-per-task 20]
+    .venv/bin/python tools/mvbench/make_tiny.py [--out data/synthetic_mvbench_tiny] [--num-per-task 20]
                                       [--seed 0] [--size 32] [--num-frames 16]
 """
 import argparse

@@ -228,3 +228,12 @@ def test_config_object_imports_custom_modules(tmp_path, monkeypatch):
         torch.testing.assert_close(extract_features(model, x), model.backbone(x))
         torch.testing.assert_close(extract_features(model, x, layer=0),
                                    model.backbone.blocks[0](x.mean((2, 3, 4))))
+
+
+def test_init_model_data_root_reaches_the_test_list(tmp_path):
+    """``cfg_options=dict(data_root=...)`` moves the paths the config built from it, as
+    ``--cfg-options data_root=...`` does for tools/train.py (issue #10, item 10)."""
+    root = str(tmp_path / 'elsewhere')
+    model = init_model(CONFIG, cfg_options=dict(data_root=root))
+    dataset = model.cfg.test_dataloader.dataset
+    assert dataset.ann_file == f'{root}/test.txt' and dataset.data_prefix.video == root

@@ -7,18 +7,4 @@ if [ $# -lt 3 ]; then
     echo "Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args...]" >&2
     exit 2
 fi
-CONFIG=$1
-CHECKPOINT=$2
-GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DEFAULT_PYTHON="$ROOT/.venv/bin/python"
-[ -x "$DEFAULT_PYTHON" ] || DEFAULT_PYTHON=python3
-PYTHON=${PYTHON:-$DEFAULT_PYTHON}
-PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
-exec "$PYTHON" -m torch.distributed.run --nnodes="$NNODES" --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" --nproc_per_node="$GPUS" --master_port="$PORT" \
-    "$ROOT/tools/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/dist_run.sh" "$3" test.py "$1" "$2" --launcher pytorch "${@:4}"

@@ -73,7 +73,7 @@ def test_interpreter_choice_and_command_line(tmp_path):
     # 2) a checkout without .venv and no PYTHON: python3 from PATH
     fake_repo = tmp_path / 'repo'
     (fake_repo / 'tools').mkdir(parents=True)
-    for name in ('dist_train.sh', 'dist_test.sh'):
+    for name in ('dist_train.sh', 'dist_test.sh', 'dist_run.sh'):
         shutil.copy(osp.join(REPO, 'tools', name), fake_repo / 'tools' / name)
     bindir = tmp_path / 'bin'
     bindir.mkdir()

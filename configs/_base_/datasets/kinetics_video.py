@@ -4,7 +4,10 @@
 # x interval 4 (test 5 clips x 3 crops). Every pipeline is [VideoInit, frame sampler,
 # VideoDecode, *transforms] (the layout VideoRepeatAugDataset needs); a config that samples
 # differently rebuilds the pipelines from `_base_.{train,val,test}_transforms`.
-dataset_type = 'VideoDataset'
+# Val / test read the lists with `VideoListDataset` (mmaction2's `VideoDataset` + mmvideofm's
+# bad-file policy): an unreadable video stops evaluation with an error that names the file
+# and `skip_bad_samples=True`, the option that skips it.
+dataset_type = 'VideoListDataset'
 data_root = 'data/kinetics400/videos_train'
 data_root_val = 'data/kinetics400/videos_val'
 ann_file_train = 'data/kinetics400/kinetics400_train_list_videos.txt'

@@ -228,6 +228,20 @@ def test_video_read_error_names_the_skip_option(four_bad_in_a_row):
         list(loader)
 
 
+def test_shipped_kinetics_val_set_names_the_skip_option(four_bad_in_a_row):
+    """The real-data configs' val / test lists use the same bad-file policy (#10.12)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', 'umt',
+                                   'umt-base-p16-res224_k710-pre-ft_u8_k400-rgb.py'))
+    for loader in ('val_dataloader', 'test_dataloader'):
+        ds_cfg = cfg[loader].dataset
+        ds_cfg.update(ann_file=osp.join(four_bad_in_a_row, 'list.txt'),
+                      data_prefix=dict(video=four_bad_in_a_row))
+        ds = DATASETS.build(ds_cfg)
+        with pytest.raises(VideoReadError, match=r'empty0\.mp4.*skip_bad_samples=True'):
+            ds[1]
+
+
 def _report_on_rank(rank: int, port: int, files: list[str], out: str) -> None:
     import torch.distributed as dist
     dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,

@@ -97,6 +97,7 @@ def check_command(program: str, args: list[str]) -> list[str]:
             problems.append('no script to run')
     for arg in args:
         for token in arg.split('='):  # --flag=configs/x.py
+            token = token.split('::')[0]  # a pytest node id names its file
             if (REPO_PATH.match(token) and not PLACEHOLDER.search(token)
                     and not osp.exists(osp.join(REPO, token.rstrip('.,;:')))):
                 problems.append(f'{token} does not exist')

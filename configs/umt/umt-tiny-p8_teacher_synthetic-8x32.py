@@ -6,22 +6,9 @@ _base_ = ['./umt-tiny-p8_teacher_synthetic-semantic-4x32.py']
 
 model = dict(num_classes=9)  # background + len(COLORS)
 targets = dict(type='SyntheticPatchColorTargets', patch_size=8)
-train_pipeline = [
-    dict(type='VideoInit'),
-    dict(type='VideoSampleFrames', clip_len=1, frame_interval=1, num_clips=1),
-    dict(type='VideoDecode'),
-    targets,
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs', algorithm_keys=('gt_patch_labels', ))
-]
-val_pipeline = [
-    dict(type='VideoInit'),
-    dict(type='VideoSampleFrames', clip_len=4, frame_interval=2, num_clips=1, test_mode=True),
-    dict(type='VideoDecode'),
-    targets,
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs', algorithm_keys=('gt_patch_labels', ))
-]
+# the base's pipelines with this teacher's targets (step 3)
+train_pipeline = [*_base_.train_pipeline[:3], targets, *_base_.train_pipeline[4:]]
+val_pipeline = [*_base_.val_pipeline[:3], targets, *_base_.val_pipeline[4:]]
 world_cfg = dict(_delete_=True, max_objects=2, motion=(0.6, 0.8))
 train_dataloader = dict(dataset=dict(world_cfg=world_cfg, pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(world_cfg=world_cfg, pipeline=val_pipeline))

@@ -1,0 +1,487 @@
+"""OpenAI-compatible HTTP server for any registered video-LLM (FastAPI).
+
+``create_app(session_factory, model_name=...)`` serves
+
+- ``POST /v1/chat/completions``: OpenAI chat messages whose user content parts may carry one
+  video or image as ``{"type": "video_url", "video_url": {"url": URL}}`` (also ``image_url``) or
+  ``{"type": "file", "file": {"file_id": ...} | {"file_data": ..., "filename": ...}}``, where URL
+  is a ``data:video/mp4;base64,...`` URL, a ``file-...`` id from ``POST /v1/files``, or a local
+  path / ``file://`` URL under an allowed root. ``stream=true`` answers with server-sent events
+  (``chat.completion.chunk`` objects, then ``data: [DONE]``).
+- ``POST /v1/files`` (multipart upload, as ``openai.files.create``), ``DELETE /v1/files/{id}``,
+  ``GET /v1/models``, ``GET /health``.
+
+Requests are checked before any model work; errors come back as OpenAI error objects with a
+4xx status that says what to fix. At most ``max_concurrency`` requests run at once (in worker
+threads); up to ``max_queue`` more wait; beyond that the server answers 503 with
+``Retry-After`` at once instead of piling up work.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from .uploads import StoredMedia, UploadError, UploadStore
+
+__all__ = ['create_app', 'ServerSettings', 'ChatCompletionRequest', 'APIError',
+           'AdmissionControl']
+
+
+# --------------------------------------------------------------------------- schemas
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra='forbid')
+
+
+class TextPart(_Strict):
+    type: Literal['text']
+    text: str
+
+
+class MediaURL(_Strict):
+    url: str = Field(min_length=1)
+    detail: str | None = None
+
+
+class VideoURLPart(_Strict):
+    type: Literal['video_url']
+    video_url: MediaURL
+
+
+class ImageURLPart(_Strict):
+    type: Literal['image_url']
+    image_url: MediaURL
+
+
+class FileRef(_Strict):
+    file_id: str | None = None
+    file_data: str | None = None
+    filename: str | None = None
+
+
+class FilePart(_Strict):
+    type: Literal['file']
+    file: FileRef
+
+
+ContentPart = Annotated[TextPart | VideoURLPart | ImageURLPart | FilePart,
+                        Field(discriminator='type')]
+
+
+class ChatMessage(_Strict):
+    role: Literal['system', 'developer', 'user', 'assistant']
+    content: str | list[ContentPart] | None = None
+    name: str | None = None
+
+
+class StreamOptions(_Strict):
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(_Strict):
+    """The accepted subset of OpenAI's chat completion request (plus ``repetition_penalty``)."""
+
+    model: str
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    repetition_penalty: float | None = Field(default=None, gt=0)
+    n: int = 1
+    user: str | None = None
+
+
+# --------------------------------------------------------------------------- errors
+class APIError(Exception):
+    """An error answered as an OpenAI error object with HTTP ``status``."""
+
+    def __init__(self, status: int, message: str, param: str | None = None,
+                 code: str | None = None, headers: dict | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.param, self.code = status, message, param, code
+        self.headers = headers
+
+    def body(self) -> dict:
+        kind = ('invalid_request_error' if self.status < 500 else
+                'server_busy' if self.status == 503 else 'server_error')
+        return {'error': {'message': self.message, 'type': kind, 'param': self.param,
+                          'code': self.code}}
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
+    """``'messages.0.role: Input should be ...'`` for the first few problems."""
+    parts, first = [], None
+    for err in exc.errors()[:4]:
+        loc = [str(p) for p in err.get('loc', ()) if p != 'body']
+        # a discriminated union adds the tag name ('text', ...) to the location: keep it
+        where = '.'.join(loc) or 'body'
+        first = first or where
+        parts.append(f'{where}: {err.get("msg", "invalid")}')
+    return 'invalid request: ' + '; '.join(parts), first
+
+
+# --------------------------------------------------------------------------- admission
+class AdmissionControl:
+    """At most ``max_concurrency`` running and ``max_queue`` waiting; more is refused."""
+
+    def __init__(self, max_concurrency: int, max_queue: int) -> None:
+        if max_concurrency < 1 or max_queue < 0:
+            raise ValueError(f'max_concurrency must be >= 1 and max_queue >= 0, got '
+                             f'{max_concurrency}, {max_queue}')
+        self.max_concurrency, self.max_queue = max_concurrency, max_queue
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self.in_system = 0  # running + waiting
+        self.served = 0
+        self.rejected = 0
+
+    async def enter(self) -> None:
+        """Wait for a slot, or raise a 503 :class:`APIError` when the queue is full."""
+        if self.in_system >= self.max_concurrency + self.max_queue:
+            self.rejected += 1
+            raise APIError(503, f'server busy: {self.max_concurrency} request(s) running and '
+                           f'{self.max_queue} waiting (the queue is full); retry later',
+                           code='queue_full', headers={'Retry-After': '1'})
+        self.in_system += 1
+        try:
+            await self._slots.acquire()
+        except BaseException:
+            self.in_system -= 1
+            raise
+
+    def leave(self) -> None:
+        """Free the slot taken by :meth:`enter` (call exactly once per successful enter)."""
+        self._slots.release()
+        self.in_system -= 1
+        self.served += 1
+
+
+# --------------------------------------------------------------------------- requests
+@dataclass
+class Conversation:
+    """A validated request: the media, the earlier turns, the question and generation args."""
+
+    question: str
+    turns: list[tuple[str, str]] = field(default_factory=list)
+    system: str | None = None
+    media: list[tuple[str, Any]] = field(default_factory=list)  # (kind, url | FileRef)
+    generation: dict = field(default_factory=dict)
+
+
+def _text_of(msg: ChatMessage, index: int) -> str:
+    if msg.content is None or isinstance(msg.content, str):
+        return msg.content or ''
+    if any(not isinstance(p, TextPart) for p in msg.content):
+        raise APIError(400, f'messages.{index}: only user messages may carry videos or images '
+                       f'({msg.role} content must be text)', param=f'messages.{index}.content')
+    return ''.join(p.text for p in msg.content)
+
+
+def parse_request(req: ChatCompletionRequest, max_new_tokens_limit: int) -> Conversation:
+    """Check the messages' order and content; collect media and generation settings."""
+    if req.n != 1:
+        raise APIError(400, f'n={req.n} is not supported; ask for one choice (n=1)', param='n')
+    msgs = list(req.messages)
+    system = None
+    while msgs and msgs[0].role in ('system', 'developer'):
+        system = ((system + '\n') if system else '') + _text_of(msgs[0], 0)
+        msgs.pop(0)
+    offset = len(req.messages) - len(msgs)
+    if not msgs or msgs[-1].role != 'user':
+        raise APIError(400, 'the last message must be a user message (the question to answer)',
+                       param='messages')
+    conv = Conversation(question='', system=system)
+    pending_user: str | None = None
+    for i, msg in enumerate(msgs, offset):
+        expected = 'user' if pending_user is None else 'assistant'
+        if msg.role != expected:
+            raise APIError(400, f'messages.{i}: expected a {expected} message here (after an '
+                           f'optional system message, user and assistant messages alternate), '
+                           f'got {msg.role}', param=f'messages.{i}.role')
+        if msg.role == 'assistant':
+            conv.turns.append((pending_user, _text_of(msg, i)))
+            pending_user = None
+            continue
+        texts = []
+        for j, part in enumerate([msg.content] if isinstance(msg.content, str)
+                                 else msg.content or []):
+            if isinstance(part, str | TextPart):
+                texts.append(part if isinstance(part, str) else part.text)
+            elif isinstance(part, VideoURLPart):
+                conv.media.append(('video', part.video_url.url))
+            elif isinstance(part, ImageURLPart):
+                conv.media.append(('image', part.image_url.url))
+            else:
+                if (part.file.file_id is None) == (part.file.file_data is None):
+                    raise APIError(400, f'messages.{i}.content.{j}.file: give exactly one of '
+                                   f'file_id and file_data', param=f'messages.{i}.content.{j}')
+                conv.media.append(('file', part.file))
+        pending_user = '\n'.join(t for t in texts if t)
+        if not pending_user.strip() and i == len(req.messages) - 1:
+            raise APIError(400, f'messages.{i}: the question has no text', param=f'messages.{i}')
+    conv.question = pending_user or ''
+    if len(conv.media) > 1:
+        raise APIError(400, f'the conversation carries {len(conv.media)} videos/images; this '
+                       f'model takes one per conversation', param='messages')
+    gen: dict = {}
+    max_new = req.max_completion_tokens or req.max_tokens
+    if max_new is not None:
+        if max_new > max_new_tokens_limit:
+            raise APIError(400, f'max_tokens={max_new} is above this server\'s limit of '
+                           f'{max_new_tokens_limit}', param='max_tokens')
+        gen['max_new_tokens'] = max_new
+    if req.temperature is not None:
+        gen['do_sample'] = req.temperature > 0
+        if req.temperature > 0:
+            gen['temperature'] = req.temperature
+    if req.top_p is not None:
+        gen['top_p'] = req.top_p
+    if req.repetition_penalty is not None:
+        gen['repetition_penalty'] = req.repetition_penalty
+    conv.generation = gen
+    return conv
+
+
+def resolve_media(store: UploadStore, kind: str, ref: Any) -> tuple[StoredMedia, bool]:
+    """A content part's video/image as a validated file (see the module docstring), and
+    whether it is a temporary copy (base64 data) to delete after loading."""
+    if kind == 'file':
+        if ref.file_id is not None:
+            return store.get(ref.file_id), False
+        return store.save_base64(ref.file_data, ref.filename), True
+    url = str(ref)
+    if url.startswith('data:'):
+        return store.save_base64(url), True
+    if url.startswith('file-'):
+        return store.get(url), False
+    if url.startswith(('http://', 'https://')):
+        raise UploadError('this server does not download URLs; send the video as a '
+                          'data:video/mp4;base64,... URL, upload it with POST /v1/files, or '
+                          'give a local path under an allowed root', status=400)
+    return store.resolve_local(url), False
+
+
+# --------------------------------------------------------------------------- app
+@dataclass
+class ServerSettings:
+    """Limits of one server."""
+
+    model_name: str = 'mmvideofm-chat'
+    max_concurrency: int = 1
+    max_queue: int = 16
+    max_new_tokens_limit: int = 1024
+    max_request_bytes: int = 300 * 1024 * 1024
+
+
+def _chunk(cid: str, created: int, model: str, delta: dict, finish: str | None = None) -> str:
+    obj = {'id': cid, 'object': 'chat.completion.chunk', 'created': created, 'model': model,
+           'choices': [{'index': 0, 'delta': delta, 'finish_reason': finish}]}
+    return f'data: {json.dumps(obj)}\n\n'
+
+
+def create_app(session_factory: Callable[[], Any], store: UploadStore,
+               settings: ServerSettings | None = None) -> FastAPI:
+    """The FastAPI app. ``session_factory()`` returns a fresh chat session (an object with
+    ``load_video``, ``load_image``, ``ask``, ``stream`` and ``history``) over a shared model."""
+    settings = settings or ServerSettings()
+    executor = ThreadPoolExecutor(max_workers=settings.max_concurrency,
+                                  thread_name_prefix='chat-worker')
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI):
+        yield
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(title='mmvideofm chat server', version='1', lifespan=lifespan)
+    admission: AdmissionControl | None = None
+    app.state.settings = settings
+    app.state.store = store
+
+    def get_admission() -> AdmissionControl:  # created inside the server's event loop
+        nonlocal admission
+        if admission is None:
+            admission = AdmissionControl(settings.max_concurrency, settings.max_queue)
+            app.state.admission = admission
+        return admission
+
+    @app.exception_handler(APIError)
+    async def _api_error(_: Request, exc: APIError) -> JSONResponse:
+        return exc.response()
+
+    @app.exception_handler(UploadError)
+    async def _upload_error(_: Request, exc: UploadError) -> JSONResponse:
+        return APIError(exc.status, str(exc), param='messages').response()
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        msg, param = _validation_message(exc)
+        return APIError(400, msg, param=param).response()
+
+    @app.middleware('http')
+    async def _limit_size(request: Request, call_next):
+        length = request.headers.get('content-length')
+        if length is not None and length.isdigit() and int(length) > settings.max_request_bytes:
+            return APIError(413, f'request body of {int(length)} bytes is above the limit of '
+                            f'{settings.max_request_bytes} bytes (--max-upload-mb)').response()
+        return await call_next(request)
+
+    @app.get('/health')
+    async def health() -> dict:
+        adm = get_admission()
+        return {'status': 'ok', 'in_system': adm.in_system, 'served': adm.served,
+                'rejected': adm.rejected}
+
+    @app.get('/v1/models')
+    async def models() -> dict:
+        return {'object': 'list', 'data': [{'id': settings.model_name, 'object': 'model',
+                                            'created': 0, 'owned_by': 'mmvideofm'}]}
+
+    @app.post('/v1/files')
+    async def upload_file(file: Annotated[UploadFile, File()],
+                          purpose: Annotated[str, Form()] = 'user_data') -> dict:
+        media = await asyncio.to_thread(store.save_stream, file.file,
+                                        file.filename or 'upload')
+        return {'id': media.file_id, 'object': 'file', 'bytes': media.size,
+                'created_at': int(time.time()), 'filename': media.original_name,
+                'purpose': purpose, 'status': 'processed'}
+
+    @app.delete('/v1/files/{file_id}')
+    async def delete_file(file_id: str) -> dict:
+        store.delete(store.get(file_id))
+        return {'id': file_id, 'object': 'file', 'deleted': True}
+
+    def run_session(conv: Conversation, stream: bool) -> Any:
+        """Runs in a worker thread: media, history, then the answer (or its stream)."""
+        session = session_factory()
+        if conv.system is not None and hasattr(session, 'system'):
+            session.system = conv.system
+        for kind, ref in conv.media:
+            media, temporary = resolve_media(store, kind, ref)
+            try:
+                (session.load_video if media.kind == 'video' else session.load_image)(media.path)
+            finally:
+                if temporary:  # base64 payloads live for one request only
+                    store.delete(media)
+        if conv.turns:
+            session.history = list(conv.turns)
+        if not stream:
+            return session.ask(conv.question, **conv.generation)
+        return session.stream(conv.question, **conv.generation)
+
+    @app.post('/v1/chat/completions')
+    async def chat_completions(req: ChatCompletionRequest):
+        if req.model != settings.model_name:
+            raise APIError(404, f'model {req.model!r} is not served here; GET /v1/models lists '
+                           f'{settings.model_name!r}', param='model', code='model_not_found')
+        conv = parse_request(req, settings.max_new_tokens_limit)
+        adm = get_admission()
+        await adm.enter()  # 503 when the queue is full
+        cid, created = f'chatcmpl-{uuid.uuid4().hex}', int(time.time())
+        loop = asyncio.get_running_loop()
+        if not req.stream:
+            fut = loop.run_in_executor(executor, run_session, conv, False)
+            fut.add_done_callback(lambda _: adm.leave())
+            try:
+                answer = await asyncio.shield(fut)
+            except (UploadError, APIError):
+                raise
+            except Exception as e:  # the model failed: say so instead of a bare 500
+                raise APIError(500, f'generation failed: {type(e).__name__}: {e}') from e
+            return {'id': cid, 'object': 'chat.completion', 'created': created,
+                    'model': settings.model_name,
+                    'choices': [{'index': 0, 'finish_reason': 'stop',
+                                 'message': {'role': 'assistant', 'content': answer}}]}
+
+        queue: asyncio.Queue = asyncio.Queue()
+        cancelled = threading.Event()
+
+        def produce() -> None:
+            try:
+                pieces: Iterator[str] = run_session(conv, True)
+                for piece in pieces:
+                    if cancelled.is_set():
+                        break
+                    loop.call_soon_threadsafe(queue.put_nowait, ('piece', piece))
+            except BaseException as e:  # noqa: B036 (handed to the response, not swallowed)
+                loop.call_soon_threadsafe(queue.put_nowait, ('error', e))
+            else:
+                loop.call_soon_threadsafe(queue.put_nowait, ('end', None))
+
+        fut = loop.run_in_executor(executor, produce)
+        fut.add_done_callback(lambda _: adm.leave())
+        kind, first = await queue.get()  # media errors become a 4xx before the stream starts
+        if kind == 'error':
+            if isinstance(first, UploadError | APIError):
+                raise first
+            raise APIError(500, f'generation failed: {type(first).__name__}: {first}')
+
+        async def events() -> AsyncIterator[str]:
+            item = (kind, first)
+            try:
+                yield _chunk(cid, created, settings.model_name, {'role': 'assistant',
+                                                                 'content': ''})
+                while True:
+                    k, value = item
+                    if k == 'end':
+                        break
+                    if k == 'error':
+                        err = APIError(500, f'generation failed: {type(value).__name__}: {value}')
+                        yield f'data: {json.dumps(err.body())}\n\n'
+                        return
+                    if value:
+                        yield _chunk(cid, created, settings.model_name, {'content': value})
+                    item = await queue.get()
+                yield _chunk(cid, created, settings.model_name, {}, 'stop')
+                yield 'data: [DONE]\n\n'
+            finally:
+                cancelled.set()  # a client that went away stops the generation
+
+        return StreamingResponse(events(), media_type='text/event-stream',
+                                 headers={'Cache-Control': 'no-cache'})
+
+    return app
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: FastAPI, host: str = '127.0.0.1', port: int = 0,
+                    timeout: float = 30.0) -> Iterator[str]:
+    """Run ``app`` with uvicorn in a background thread; yields its base URL
+    (``http://host:port``, the port picked by the OS when 0). For tests and benchmarks."""
+    import socket
+
+    import uvicorn
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    server = uvicorn.Server(uvicorn.Config(app, log_level='warning', lifespan='on'))
+    thread = threading.Thread(target=server.run, kwargs=dict(sockets=[sock]), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError('the uvicorn server did not start')
+        time.sleep(0.02)
+    try:
+        yield f'http://{host}:{sock.getsockname()[1]}'
+    finally:
+        server.should_exit = True
+        thread.join(timeout)
+        sock.close()

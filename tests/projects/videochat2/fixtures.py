@@ -25,3 +25,27 @@ def load(case: str, kind: str) -> dict:
 
 def assert_close(actual: torch.Tensor, expected: torch.Tensor, **tol) -> None:
     torch.testing.assert_close(actual.detach().float(), expected.float(), **(tol or TOL))
+
+
+def vit_cfg(ve: dict) -> dict:
+    """``VideoChat2ViT`` config from an official ``vision_encoder`` config."""
+    return dict(type='VideoChat2ViT',
+                arch=dict(patch_size=ve['patch_size'], embed_dim=ve['encoder_embed_dim'],
+                          depth=ve['encoder_depth'], num_heads=ve['encoder_num_heads'],
+                          mlp_ratio=4.),
+                encoder_depth=ve['encoder_depth'], return_index=ve['return_index'],
+                img_size=ve['img_size'], num_frames=ve['num_frames'])
+
+
+def stage1_cfg() -> dict:
+    """The stage-1 case's model as a ``VideoChat2QFormer`` config."""
+    m = manifest()[S1_CASE]
+    cfg = m['config (EasyDict passed as config=)']
+    bert = m["bert_config (Qformer BertConfig kwargs returned for 'bert-base-uncased')"]
+    return dict(type='VideoChat2QFormer', vision_encoder=vit_cfg(cfg['model']['vision_encoder']),
+                qformer=dict(bert_config=bert,
+                             num_query_tokens=cfg['model']['qformer_num_query_tokens'],
+                             drop_path_rate=cfg['model']['drop_path_rate']),
+                tokenizer=dict(type='BertTokenizer', vocab_file=f'{DATA}/bert_vocab.txt'),
+                num_frames=cfg['num_frames'], embed_dim=cfg['model']['embed_dim'],
+                max_txt_len=manifest()[S1_CASE]['max_txt_l'])

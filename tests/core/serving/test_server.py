@@ -1,0 +1,159 @@
+"""The OpenAI-compatible server, driven by the official ``openai`` client, over a scripted
+session (request handling, validation, queueing); the tiny real model is in test_server_model.py."""
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import openai
+import pytest
+
+from mmvideofm.serving.server import ServerSettings, create_app, serve_in_thread
+from mmvideofm.serving.uploads import UploadPolicy, UploadStore
+
+from .conftest import ScriptedSession
+
+MODEL = 'tiny-test'
+
+
+@pytest.fixture(scope='module')
+def media_root(tmp_path_factory):
+    return tmp_path_factory.mktemp('allowed')
+
+
+@pytest.fixture(scope='module')
+def server(tmp_path_factory, media_root):
+    store = UploadStore(str(tmp_path_factory.mktemp('work')),
+                        UploadPolicy(max_bytes=200_000, allowed_roots=[str(media_root)]))
+    settings = ServerSettings(model_name=MODEL, max_concurrency=2, max_queue=2,
+                              max_new_tokens_limit=64, max_request_bytes=400_000)
+    with serve_in_thread(create_app(ScriptedSession, store, settings)) as url:
+        yield url, store
+
+
+@pytest.fixture(scope='module')
+def client(server):
+    return openai.OpenAI(base_url=server[0] + '/v1', api_key='unused', max_retries=0)
+
+
+def _video_part(clip_mp4: str) -> dict:
+    data = base64.b64encode(open(clip_mp4, 'rb').read()).decode()
+    return {'type': 'video_url', 'video_url': {'url': 'data:video/mp4;base64,' + data}}
+
+
+def _user(text: str, *parts: dict) -> dict:
+    return {'role': 'user', 'content': [{'type': 'text', 'text': text}, *parts]}
+
+
+def test_models(client):
+    assert [m.id for m in client.models.list()] == [MODEL]
+
+
+def test_answer_with_base64_video_and_history(client, server, clip_mp4):
+    messages = [{'role': 'system', 'content': 'Be brief.'}, _user('what moves?', _video_part(
+        clip_mp4)), {'role': 'assistant', 'content': 'a circle'}, _user('where to?')]
+    out = client.chat.completions.create(model=MODEL, messages=messages, max_tokens=7)
+    assert out.choices[0].message.content == 'where to?|frames=8|turns=1|max_new_tokens=7'
+    assert out.choices[0].finish_reason == 'stop'
+    assert not any(p.endswith('.mp4') for p in os.listdir(server[1].root))  # temp copy gone
+
+
+def test_streaming(client, clip_mp4):
+    stream = client.chat.completions.create(
+        model=MODEL, messages=[_user('hi', _video_part(clip_mp4))], stream=True)
+    pieces = [c.choices[0].delta.content for c in stream if c.choices[0].delta.content]
+    assert pieces == ['hi', '|frames=8', '|turns=0', '|max_new_tokens=None']
+
+
+def test_uploaded_file_and_local_path(client, clip_mp4, media_root):
+    with open(clip_mp4, 'rb') as f:
+        up = client.files.create(file=('clip.mp4', f), purpose='user_data')
+    assert up.id.startswith('file-') and up.bytes > 0
+    for part in ({'type': 'file', 'file': {'file_id': up.id}},
+                 {'type': 'video_url', 'video_url': {'url': up.id}}):
+        out = client.chat.completions.create(model=MODEL, messages=[_user('q', part)])
+        assert out.choices[0].message.content.startswith('q|frames=8')
+    local = media_root / 'local.mp4'
+    local.write_bytes(open(clip_mp4, 'rb').read())
+    out = client.chat.completions.create(model=MODEL, messages=[_user('q', {
+        'type': 'video_url', 'video_url': {'url': str(local)}})])
+    assert out.choices[0].message.content.startswith('q|frames=8')
+    client.files.delete(up.id)
+    with pytest.raises(openai.NotFoundError, match='no uploaded file'):
+        client.chat.completions.create(model=MODEL, messages=[_user('q', {
+            'type': 'video_url', 'video_url': {'url': up.id}})])
+
+
+@pytest.mark.parametrize('kwargs, error, match', [
+    (dict(model='gpt-4'), openai.NotFoundError, "model 'gpt-4' is not served"),
+    (dict(messages=[{'role': 'assistant', 'content': 'x'}]), openai.BadRequestError,
+     'the last message must be a user message'),
+    (dict(messages=[{'role': 'robot', 'content': 'x'}]), openai.BadRequestError,
+     r'messages\.0\.role'),
+    (dict(messages=[]), openai.BadRequestError, 'messages: List should have at least 1 item'),
+    (dict(messages=[_user('a'), _user('b')]), openai.BadRequestError,
+     'messages.1: expected a assistant message'),
+    (dict(n=2), openai.BadRequestError, 'n=2 is not supported'),
+    (dict(max_tokens=65), openai.BadRequestError, "above this server's limit of 64"),
+    (dict(temperature=3), openai.BadRequestError, 'temperature: Input should be less'),
+    (dict(extra_body={'frobnicate': 1}), openai.BadRequestError,
+     'frobnicate: Extra inputs are not permitted'),
+    (dict(messages=[_user('q', {'type': 'video_url', 'video_url': {'url': 'http://x/v.mp4'}})]),
+     openai.BadRequestError, 'does not download URLs'),
+    (dict(messages=[_user('q', {'type': 'video_url', 'video_url': {'url': '/etc/passwd'}})]),
+     openai.PermissionDeniedError, 'outside the allowed roots'),
+    (dict(messages=[_user('q', {'type': 'video_url', 'video_url': {
+        'url': 'data:video/mp4;base64,' + base64.b64encode(b'text' * 50).decode()}})]),
+     openai.APIStatusError, 'is not a readable video'),
+    (dict(messages=[_user('q', {'type': 'video_url', 'video_url': {
+        'url': 'data:video/mp4;base64,' + 'A' * 300_000}})]),
+     openai.APIStatusError, 'too large'),
+])
+def test_bad_requests(client, kwargs, error, match):
+    args = {'model': MODEL, 'messages': [_user('q')], **kwargs}
+    with pytest.raises(error, match=match) as e:
+        client.chat.completions.create(**args)
+    assert 400 <= e.value.status_code < 500
+
+
+def test_two_videos_and_oversize_bodies(server, client, clip_mp4):
+    with pytest.raises(openai.BadRequestError, match='carries 2 videos'):
+        client.chat.completions.create(model=MODEL, messages=[_user(
+            'q', _video_part(clip_mp4), _video_part(clip_mp4))])
+    r = httpx.post(server[0] + '/v1/chat/completions', content=b'x' * 500_000,
+                   headers={'content-type': 'application/json'})
+    assert r.status_code == 413 and 'above the limit' in r.json()['error']['message']
+
+
+def test_queue_full_and_concurrency_limit(server, clip_mp4):
+    """2 running + 2 waiting are accepted; the 5th and 6th get 503 at once; none is lost."""
+    url = server[0] + '/v1/chat/completions'
+    ScriptedSession.gate = threading.Event()
+    try:
+        def ask(i: int) -> httpx.Response:
+            return httpx.post(url, json=dict(model=MODEL, messages=[_user(f'q{i}')]), timeout=60)
+
+        with ThreadPoolExecutor(6) as pool:
+            futures = [pool.submit(ask, i) for i in range(6)]
+            deadline = time.monotonic() + 20  # the refused ones return while the others wait
+            while sum(f.done() for f in futures) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)
+            done = [f.result() for f in futures if f.done()]
+            assert len(done) == 2 and all(r.status_code == 503 for r in done)
+            assert 'queue is full' in done[0].json()['error']['message']
+            assert done[0].headers['retry-after'] == '1'
+            health = httpx.get(server[0] + '/health').json()
+            assert health['in_system'] == 4
+            ScriptedSession.gate.set()
+            answers = [f.result(timeout=30) for f in futures]
+    finally:
+        ScriptedSession.gate = None
+    ok = [r.json()['choices'][0]['message']['content'] for r in answers if r.status_code == 200]
+    assert sorted(a.split('|')[0] for a in ok) == sorted(
+        f'q{i}' for i, r in enumerate(answers) if r.status_code == 200)
+    assert len(ok) == 4

@@ -1,3 +1,4 @@
+from .clip import NotCLIPCheckpointError, clip_sizes, convert_clip, load_clip_checkpoint
 from .convert import (
                       CONVERTERS,
                       StateDictMismatchError,
@@ -14,6 +15,7 @@ from .io import (
 )
 from .pretrained import ConvertedPretrainedInit, load_converted_weights
 
-__all__ = ['ConvertedPretrainedInit', 'load_converted_weights', 'CONVERTERS', 'StateDictMismatchError', 'UnsafeCheckpointError', 'get_converter',
+__all__ = ['NotCLIPCheckpointError', 'clip_sizes', 'convert_clip', 'load_clip_checkpoint',
+           'ConvertedPretrainedInit', 'load_converted_weights', 'CONVERTERS', 'StateDictMismatchError', 'UnsafeCheckpointError', 'get_converter',
            'load_checkpoint_file', 'load_state_dict_checked', 'register_converter',
            'rename_keys', 'safe_globals_allowlist', 'unwrap_state_dict']

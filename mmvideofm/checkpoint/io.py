@@ -6,6 +6,7 @@ import contextlib
 import os
 import pickle
 import re
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,7 +14,19 @@ import numpy as np
 import torch
 
 __all__ = ['UnsafeCheckpointError', 'load_checkpoint_file', 'unwrap_state_dict',
-           'safe_globals_allowlist', 'trusted_loading']
+           'safe_globals_allowlist', 'trusted_loading', 'PickledConfig']
+
+#: Config classes official trainers pickle next to the weights (InternVideo / ViCLIP save
+#: their EasyDict ``config``): read back as a plain :class:`PickledConfig`, never imported.
+PICKLED_CONFIG_CLASSES = ('utils.easydict.EasyDict', 'easydict.EasyDict')
+
+
+class PickledConfig:
+    """Stands in for a pickled EasyDict config while unpickling: each one becomes a plain
+    ``OrderedDict`` of its items; nothing of the original class is imported or run."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> OrderedDict:
+        return OrderedDict()
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
@@ -43,6 +56,7 @@ def safe_globals_allowlist() -> list:
     allow.append((_OneCycleFunctions, _ONE_CYCLE))
     from mmengine.config import ConfigDict
     allow.append(ConfigDict)
+    allow += [(PickledConfig, name) for name in PICKLED_CONFIG_CLASSES]
     return allow
 
 
@@ -89,7 +103,7 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = 'cpu',
     """Load a checkpoint file safely.
 
     Args:
-        path: a local ``.pt``/``.pth``/``.bin`` file.
+        path: a local ``.pt``/``.pth``/``.bin`` file, or ``.safetensors``.
         map_location: as in :func:`torch.load`.
         trusted: allow arbitrary pickles (``weights_only=False``). Only for files
             whose origin you trust: unpickling runs code.
@@ -99,6 +113,10 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = 'cpu',
         raise FileNotFoundError(f'checkpoint file not found: {path!r}')
     if os.path.getsize(path) == 0:
         raise ValueError(f'checkpoint file is empty: {path!r}')
+    if path.endswith('.safetensors'):  # tensors only: nothing to unpickle
+        from safetensors.torch import load_file
+        device = map_location if isinstance(map_location, (str, torch.device)) else 'cpu'
+        return load_file(path, device=str(device))
     if trusted or _TRUSTED:
         return torch.load(path, map_location=map_location, weights_only=False)
     try:

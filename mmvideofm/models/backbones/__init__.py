@@ -1,4 +1,4 @@
 from .video_vit import VideoViT
 
 __all__ = ['VideoViT']
-from .clip_visual import CLIPVisual  # noqa: F401,E402
+from .clip_visual import CLIPVideoViT, CLIPVisual  # noqa: F401,E402

@@ -1,4 +1,4 @@
-"""OpenAI CLIP visual tower, run frame by frame: the UMT teacher.
+"""OpenAI CLIP visual towers: frame by frame (the UMT teacher) and joint space-time (ViCLIP).
 
 Built from open_clip's ``ResidualAttentionBlock`` (OpenAI parameter names: ``conv1``,
 ``class_embedding``, ``positional_embedding``, ``ln_pre``,
@@ -7,6 +7,11 @@ Built from open_clip's ``ResidualAttentionBlock`` (OpenAI parameter names: ``con
 ``strict=True``. UMT (https://arxiv.org/abs/2303.16058) reads two things from it: the
 L2-normalised projected patch tokens of the last ``return_layers`` blocks (the alignment
 targets) and the last block's head-averaged [CLS]->patch attention (for semantic masking).
+
+:class:`CLIPVideoViT` is the same tower run on a whole clip (ViCLIP, InternVid
+https://arxiv.org/abs/2307.06942): a Conv3d patch embedding of temporal kernel 1, a
+zero-initialised ``temporal_positional_embedding`` added to the patch tokens, joint attention
+over ``1 + N*T`` tokens and optional token dropping before the blocks (Harvest reuses it).
 """
 from __future__ import annotations
 
@@ -18,23 +23,53 @@ import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from open_clip.transformer import LayerNormFp32, QuickGELU, ResidualAttentionBlock
+from timm.layers import DropPath
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from mmvideofm.models.layers import resample_pos_embed
 from mmvideofm.registry import MODELS
 
-__all__ = ['CLIPVisual']
+__all__ = ['CLIPVisual', 'CLIPVideoViT']
+
+
+class DropPathBlock(ResidualAttentionBlock):
+    """open_clip's ``ResidualAttentionBlock`` (OpenAI keys) with stochastic depth on both
+    residual branches (ViCLIP's ``drop_path1`` / ``drop_path2``)."""
+
+    def __init__(self, width: int, heads: int, mlp_ratio: float = 4.0,
+                 drop_path: float = 0.) -> None:
+        super().__init__(width, heads, mlp_ratio=mlp_ratio, act_layer=QuickGELU,
+                         norm_layer=LayerNormFp32, batch_first=True)
+        self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+
+    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
+        x = x + self.drop_path(self.ls_1(self.attention(self.ln_1(x), attn_mask=attn_mask)))
+        return x + self.drop_path(self.ls_2(self.mlp(self.ln_2(x))))
 
 
 class _Transformer(nn.Module):
-    """Container so the blocks are named ``transformer.resblocks.i`` as in OpenAI CLIP."""
+    """Container so the blocks are named ``transformer.resblocks.i`` as in OpenAI CLIP.
 
-    def __init__(self, width: int, layers: int, heads: int, mlp_ratio: float = 4.0) -> None:
+    ``drop_path`` rises linearly from 0 over the blocks; the first ``checkpoint_num`` blocks
+    use activation checkpointing while training (ViCLIP's ``checkpoint_num``).
+    """
+
+    def __init__(self, width: int, layers: int, heads: int, mlp_ratio: float = 4.0,
+                 drop_path: float = 0., checkpoint_num: int = 0) -> None:
         super().__init__()
+        rates = [drop_path * i / max(layers - 1, 1) for i in range(layers)]
         self.resblocks = nn.ModuleList([
-            ResidualAttentionBlock(width, heads, mlp_ratio=mlp_ratio, act_layer=QuickGELU,
-                                   norm_layer=LayerNormFp32, batch_first=True)
-            for _ in range(layers)])
+            DropPathBlock(width, heads, mlp_ratio=mlp_ratio, drop_path=rate) for rate in rates])
+        self.checkpoint_num = checkpoint_num
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for idx, blk in enumerate(self.resblocks):
+            if idx < self.checkpoint_num and self.training and torch.is_grad_enabled():
+                x = checkpoint(blk, x, use_reentrant=False)
+            else:
+                x = blk(x)
+        return x
 
 
 @MODELS.register_module()
@@ -211,3 +246,162 @@ class CLIPVisual(BaseModule):
             feats = feats / feats.norm(dim=-1, keepdim=True)
         return feats, attn
 
+
+
+@MODELS.register_module()
+class CLIPVideoViT(BaseModule):
+    """CLIP ViT with joint space-time attention: ViCLIP's ``vision_encoder``.
+
+    Keys are the official ones (``conv1`` as a Conv3d of kernel ``(1, p, p)``,
+    ``class_embedding``, ``positional_embedding``, ``temporal_positional_embedding``,
+    ``ln_pre``, ``transformer.resblocks.i.*``, ``ln_post``, ``proj``). Tokens are ordered
+    spatial-major, frame-minor (``b (n t) c``) as the official rearrange; the [CLS] token
+    gets no temporal embedding; a single image (``T == 1``) gets the mean temporal embedding.
+
+    Args:
+        arch: ``'b16'`` / ``'l14'`` (ViCLIP-B / L) or None for the explicit sizes.
+        input_resolution / patch_size / width / layers / heads / output_dim: Sizes.
+        num_frames: Rows of the temporal embedding (inputs must have this many frames or 1).
+        drop_path_rate: Stochastic depth of the last block (0 -> rate, linear; ViCLIP 0.1).
+        checkpoint_num: Blocks run with activation checkpointing in training (ViCLIP 24).
+        temporal_embedding: Build ``temporal_positional_embedding`` (official ``temp_embed``).
+        init_cfg: mmengine init config.
+    """
+
+    arch_zoo = CLIPVisual.arch_zoo
+
+    def __init__(self,
+                 arch: str | None = 'l14',
+                 input_resolution: int = 224,
+                 patch_size: int = 14,
+                 width: int = 1024,
+                 layers: int = 24,
+                 heads: int = 16,
+                 output_dim: int | None = 768,
+                 num_frames: int = 8,
+                 drop_path_rate: float = 0.,
+                 checkpoint_num: int = 0,
+                 temporal_embedding: bool = True,
+                 init_cfg: dict | list | None = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if arch is not None:
+            if arch not in self.arch_zoo:
+                raise KeyError(f'unknown CLIPVideoViT arch {arch!r}; choose from '
+                               f'{sorted(self.arch_zoo)} or arch=None with explicit sizes')
+            sizes = self.arch_zoo[arch]
+            patch_size, width, layers = sizes['patch_size'], sizes['width'], sizes['layers']
+            heads, output_dim = sizes['heads'], sizes['output_dim']
+        if input_resolution % patch_size:
+            raise ValueError(f'input_resolution {input_resolution} is not a multiple of '
+                             f'patch_size {patch_size}')
+        self.input_resolution = input_resolution
+        self.patch_size = patch_size
+        self.grid_size = input_resolution // patch_size
+        self.width = self.embed_dim = width
+        self.num_frames = num_frames
+        self.output_dim = output_dim
+        scale = width**-0.5
+        self.conv1 = nn.Conv3d(3, width, (1, patch_size, patch_size),
+                               (1, patch_size, patch_size), bias=False)
+        self.class_embedding = nn.Parameter(scale * torch.randn(width))
+        self.positional_embedding = nn.Parameter(scale * torch.randn(self.grid_size**2 + 1, width))
+        if temporal_embedding:  # zero init: a CLIP image model is unchanged at the start
+            self.temporal_positional_embedding = nn.Parameter(torch.zeros(1, num_frames, width))
+        else:
+            self.temporal_positional_embedding = None
+        self.ln_pre = LayerNormFp32(width)
+        self.transformer = _Transformer(width, layers, heads, drop_path=drop_path_rate,
+                                        checkpoint_num=checkpoint_num)
+        self.ln_post = LayerNormFp32(width)
+        self.proj = nn.Parameter(scale * torch.randn(width, output_dim)) if output_dim else None
+        self._register_load_state_dict_pre_hook(self._prepare_checkpoint)
+
+    def no_weight_decay(self) -> set[str]:
+        """Parameters the official optimizer keeps out of weight decay."""
+        return {'positional_embedding', 'class_embedding', 'temporal_positional_embedding'}
+
+    def _prepare_checkpoint(self, state_dict, prefix, *args, **kwargs) -> None:
+        """Accept OpenAI CLIP image weights and other grids / frame counts.
+
+        A 2-D ``conv1`` (CLIP image model) gets a temporal axis of 1; ``positional_embedding``
+        is resampled bicubically to this grid; ``temporal_positional_embedding`` is cut when
+        shrinking and linearly interpolated when growing (the official
+        ``load_temp_embed_with_mismatch(add_zero=False)``), or created as zeros when absent.
+        """
+        key = prefix + 'conv1.weight'
+        if key in state_dict and state_dict[key].ndim == 4:
+            state_dict[key] = state_dict[key].unsqueeze(2)
+        key = prefix + 'positional_embedding'
+        if key in state_dict:
+            pos = state_dict[key]
+            old = int(round(math.sqrt(pos.shape[0] - 1)))
+            if old * old != pos.shape[0] - 1:
+                raise ValueError(f'{key} has {pos.shape[0] - 1} patch positions, not a square '
+                                 'grid')
+            if old != self.grid_size:
+                print_log(f'CLIPVideoViT: resampling positional_embedding from {old}x{old} '
+                          f'to {self.grid_size}x{self.grid_size}.', logger='current', level=30)
+                state_dict[key] = resample_pos_embed(
+                    pos[None], (1, old, old), (1, self.grid_size, self.grid_size),
+                    num_prefix_tokens=1, verbose=False)[0]
+        key = prefix + 'temporal_positional_embedding'
+        if self.temporal_positional_embedding is None:
+            return
+        if key not in state_dict:
+            if prefix + 'class_embedding' in state_dict:  # an image CLIP: start at zero
+                state_dict[key] = torch.zeros_like(self.temporal_positional_embedding)
+            return
+        old_t = state_dict[key].shape[1]
+        if old_t > self.num_frames:
+            state_dict[key] = state_dict[key][:, :self.num_frames]
+        elif old_t < self.num_frames:
+            state_dict[key] = F.interpolate(state_dict[key].transpose(1, 2).float(),
+                                            size=self.num_frames, mode='linear',
+                                            align_corners=False).transpose(1, 2)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Patch tokens with spatial and temporal position: ``(B, N*T, width)`` in the
+        official ``(n t)`` order (no [CLS])."""
+        if x.ndim == 4:  # an image: T = 1
+            x = x.unsqueeze(2)
+        if x.ndim != 5:
+            raise ValueError(f'CLIPVideoViT expects (B, C, T, H, W) or (B, C, H, W), got '
+                             f'{tuple(x.shape)}')
+        T = x.shape[2]
+        if self.temporal_positional_embedding is not None and T not in (1, self.num_frames):
+            raise ValueError(f'CLIPVideoViT was built for num_frames={self.num_frames} (or 1 '
+                             f'for images), got {T} frames; set num_frames={T} (checkpoints '
+                             'resample the temporal embedding on load)')
+        x = self.conv1(x)  # (B, W, T, h, w)
+        B, C = x.shape[:2]
+        x = x.flatten(3).permute(0, 3, 2, 1)  # (B, N, T, W)
+        x = x + self.positional_embedding[1:].to(x.dtype)[None, :, None]
+        if self.temporal_positional_embedding is not None:
+            temporal = self.temporal_positional_embedding.to(x.dtype)
+            x = x + (temporal.mean(1) if T == 1 else temporal[0])[None]
+        return x.reshape(B, -1, C)
+
+    def forward_features(self, x: torch.Tensor, mask: torch.Tensor | None = None
+                         ) -> torch.Tensor:
+        """Tokens after ``ln_post`` ``(B, 1 + N_kept, width)``, [CLS] first.
+
+        Args:
+            x: ``(B, 3, T, H, W)`` clips or ``(B, 3, H, W)`` images.
+            mask: Optional bool ``(B, N*T)`` in the ``(n t)`` token order, True = dropped
+                before the blocks; every sample must drop the same number.
+        """
+        tokens = self.embed(x)
+        B, L, C = tokens.shape
+        if mask is not None:
+            if mask.shape != (B, L):
+                raise ValueError(f'mask must be (B, N*T) = {(B, L)}, got {tuple(mask.shape)}')
+            tokens = tokens[~mask].reshape(B, -1, C)
+        cls = (self.class_embedding + self.positional_embedding[0]).to(tokens.dtype)
+        tokens = torch.cat([cls.expand(B, 1, C), tokens], dim=1)
+        tokens = self.transformer(self.ln_pre(tokens))
+        return self.ln_post(tokens)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Clip embedding ``ln_post([CLS]) @ proj`` ``(B, output_dim)``, not normalised."""
+        cls = self.forward_features(x, mask)[:, 0]
+        return cls @ self.proj if self.proj is not None else cls

@@ -1,0 +1,3 @@
+from .viclip import VICLIP_ARCHS, ViCLIP
+
+__all__ = ['ViCLIP', 'VICLIP_ARCHS']

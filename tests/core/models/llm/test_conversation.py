@@ -26,10 +26,15 @@ def test_vicuna_v0_matches_the_official_layout():
     assert ''.join(s for s, _ in segments) == text.replace('<VideoHere>', '')
 
 
-def test_mistral_inst_merges_the_video_turn():
+def test_mistral_inst_follows_the_demo_notebook():
+    # demo_mistral.ipynb: video turn '<Video><VideoHere></Video> [/INST]', sep '', ' ' after turns
     conv = get_conversation_template('mistral_inst')
     assert conv.prompt('Q?', system='', answer_prefill='Best Option:(') == \
-        '[INST] <Video><VideoHere></Video> Q? [/INST] Best Option:('
+        '[INST] <Video><VideoHere></Video> [/INST] [INST] Q? [/INST] Best Option:('
+    assert conv.prompt('Q?', system='') == '[INST] <Video><VideoHere></Video> [/INST] [INST] Q? [/INST]'
+    merged = dataclasses.replace(conv, video_turn_separate=False,
+                                 video_message='<Video><VideoHere></Video> ')
+    assert merged.prompt('Q?', system='') == '[INST] <Video><VideoHere></Video> Q? [/INST]'
 
 
 def test_registry_and_errors():

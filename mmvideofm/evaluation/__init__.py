@@ -9,3 +9,14 @@ from .retrieval import (
 
 __all__ = ['VideoTextRetrievalMetric', 'VideoTextRetrievalValLoop', 'VideoTextRetrievalTestLoop',
            'retrieval_recall', 'dual_softmax']
+from .zero_shot import (  # noqa: E402
+    ACTIONCLIP_TEMPLATES,
+    ZeroShotClassificationMetric,
+    ZeroShotTestLoop,
+    ZeroShotValLoop,
+    build_prompts,
+    zero_shot_scores,
+)
+
+__all__ += ['ACTIONCLIP_TEMPLATES', 'ZeroShotClassificationMetric', 'ZeroShotValLoop',
+            'ZeroShotTestLoop', 'build_prompts', 'zero_shot_scores']

@@ -1,13 +1,25 @@
 """The video-LLM core: Q-Former, causal-LM wrapper (+ PEFT), conversation templates,
 BaseVideoLLM (shared by VideoChat, VideoChat2, VideoLLM and InternChat)."""
+from .causal_lm import (  # noqa: F401
+    IGNORE_INDEX,
+    CausalLM,
+    LlamaSentencePieceTokenizer,
+    StopOnTokenSequences,
+    answer_targets,
+    build_llm_tokenizer,
+    stop_token_ids,
+)
 from .conversation import (  # noqa: F401
     CONVERSATION_TEMPLATES,
     ConversationTemplate,
     get_conversation_template,
     register_conversation_template,
 )
+from .peft import apply_peft, build_peft_config, set_tuning, upgrade_peft_keys  # noqa: F401
 from .qformer import QFormer, QFormerLayer, qformer_attention_mask  # noqa: F401
 
 __all__ = ['CONVERSATION_TEMPLATES', 'ConversationTemplate', 'get_conversation_template',
            'register_conversation_template', 'QFormer', 'QFormerLayer',
-           'qformer_attention_mask']
+           'qformer_attention_mask', 'CausalLM', 'LlamaSentencePieceTokenizer',
+           'StopOnTokenSequences', 'answer_targets', 'build_llm_tokenizer', 'stop_token_ids',
+           'IGNORE_INDEX', 'apply_peft', 'build_peft_config', 'set_tuning', 'upgrade_peft_keys']

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 __all__ = ['ConversationTemplate', 'Conversation', 'CONVERSATION_TEMPLATES',
            'register_conversation_template', 'get_conversation_template', 'frame_time_message',
+           'frame_seconds',
            'MultipleChoicePrompt', 'MVBENCH_PROMPT', 'MVBENCH_SYSTEM', 'option_letter',
            'VIDEO_CAPTION_PROMPTS', 'IMAGE_CAPTION_PROMPTS', 'LABEL_RULES']
 
@@ -57,14 +58,18 @@ IMAGE_CAPTION_PROMPTS = (
 )
 
 
-def frame_time_message(frame_indices: Sequence[int], fps: float) -> str:
-    """The official frame-time message (``add_second_msg``), leading and trailing space included:
-    ``' The video contains N frames sampled at t1, ..., tN seconds. '`` with
-    ``t = str(round(index / fps, 1))``."""
+def frame_seconds(frame_indices: Sequence[int], fps: float) -> list[str]:
+    """Times of sampled frames as upstream writes them: ``str(round(index / fps, 1))``."""
     if fps is None or fps <= 0:
-        raise ValueError(f'frame_time_message needs a positive fps, got {fps!r}')
-    secs = ', '.join(str(round(int(f) / float(fps), 1)) for f in frame_indices)
-    return f' The video contains {len(frame_indices)} frames sampled at {secs} seconds. '
+        raise ValueError(f'frame times need a positive fps, got {fps!r}')
+    return [str(round(int(f) / float(fps), 1)) for f in frame_indices]
+
+
+def frame_time_message(secs: Sequence[str]) -> str:
+    """The official frame-time message (``add_second_msg``), leading and trailing space
+    included: ``' The video contains N frames sampled at t1, ..., tN seconds. '``
+    (``secs`` from :func:`frame_seconds`)."""
+    return f' The video contains {len(secs)} frames sampled at {", ".join(secs)} seconds. '
 
 
 @dataclass(frozen=True)

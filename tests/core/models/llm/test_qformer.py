@@ -18,7 +18,7 @@ TOL = dict(atol=1e-5, rtol=1e-5)
 @pytest.fixture(scope='module')
 def fixture():
     return (torch.load(DATA / 'qformer_parity.pt', weights_only=True),
-            json.loads((DATA / 'qformer_parity_manifest.json').read_text()))
+            json.loads((DATA / 'parity_manifest.json').read_text()))
 
 
 def qformer_tokenizer():

@@ -12,3 +12,6 @@ __all__ = [
     'VideoListDataset', 'VideoRepeatAugDataset', 'SyntheticVideoDataset', 'SkipBadSamplesMixin',
     'BadSampleReportHook',
 ]
+from .video_text_jsonl import ClipWindow, VideoTextJsonlDataset  # noqa: E402
+
+__all__ += ['VideoTextJsonlDataset', 'ClipWindow']

@@ -5,7 +5,6 @@ from .causal_lm import (  # noqa: F401
     CausalLM,
     LlamaSentencePieceTokenizer,
     StopOnTokenSequences,
-    answer_targets,
     build_llm_tokenizer,
     stop_token_ids,
 )
@@ -21,5 +20,5 @@ from .qformer import QFormer, QFormerLayer, qformer_attention_mask  # noqa: F401
 __all__ = ['CONVERSATION_TEMPLATES', 'ConversationTemplate', 'get_conversation_template',
            'register_conversation_template', 'QFormer', 'QFormerLayer',
            'qformer_attention_mask', 'CausalLM', 'LlamaSentencePieceTokenizer',
-           'StopOnTokenSequences', 'answer_targets', 'build_llm_tokenizer', 'stop_token_ids',
+           'StopOnTokenSequences', 'build_llm_tokenizer', 'stop_token_ids',
            'IGNORE_INDEX', 'apply_peft', 'build_peft_config', 'set_tuning', 'upgrade_peft_keys']

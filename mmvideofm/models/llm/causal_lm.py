@@ -20,10 +20,11 @@ from transformers.tokenization_utils_sentencepiece import SentencePieceBackend
 
 from mmvideofm.registry import MODELS, TOKENIZERS
 
+from .conversation import ConversationTemplate, get_conversation_template
 from .peft import apply_peft, set_tuning, upgrade_peft_keys
 
 __all__ = ['CausalLM', 'LlamaSentencePieceTokenizer', 'build_llm_tokenizer', 'stop_token_ids',
-           'StopOnTokenSequences', 'answer_targets', 'IGNORE_INDEX']
+           'StopOnTokenSequences', 'IGNORE_INDEX']
 
 IGNORE_INDEX = -100
 
@@ -142,42 +143,6 @@ class _QueueStreamer(BaseStreamer):
 
     def end(self) -> None:
         self.queue.put(None)
-
-
-def answer_targets(tokenizer, text: str, user_sep: str, assistant_sep: str) -> torch.Tensor:
-    """Ids of ``text`` (no BOS) with everything but the assistant answers set to -100.
-
-    The official VideoChat2 rule: ``text`` (what follows the visual tokens) is cut at
-    ``assistant_sep`` (``'###Assistant: '``); in the first chunk only the first
-    ``user_sep.rstrip()`` (``'###Human:'``) stays supervised; in every middle chunk
-    ``assistant_sep + answer + user_sep.rstrip()`` stays and the question is masked; the last
-    chunk (answer and final separator, how the model learns to stop) is supervised whole.
-    Lengths come from tokenising the ``rstrip()``-ed pieces, as officially; they must add up.
-    """
-    ids = torch.tensor(_encode(tokenizer, text), dtype=torch.long)
-    targets = ids.clone()
-
-    def n(s: str) -> int:
-        return len(_encode(tokenizer, s))
-
-    chunks = text.split(assistant_sep)
-    chunks[1:] = [assistant_sep + c for c in chunks[1:]]
-    system = chunks[0].split(user_sep)[0]
-    system_len, sep_len, cur = n(system.rstrip()), n(user_sep.rstrip()), n(chunks[0].rstrip())
-    targets[:system_len] = IGNORE_INDEX
-    targets[system_len + sep_len:cur] = IGNORE_INDEX
-    for chunk in chunks[1:-1]:
-        total = n(chunk.rstrip())
-        kept = n((chunk.split(user_sep)[0] + user_sep).rstrip())
-        targets[cur + kept:cur + total] = IGNORE_INDEX
-        cur += total
-    if len(chunks) > 1:
-        cur += n(chunks[-1].rstrip())
-    if cur != len(ids):
-        raise ValueError(f'answer mask: pieces tokenise to {cur} tokens but the text to '
-                         f'{len(ids)}; check the separators {user_sep!r} / {assistant_sep!r} '
-                         f'against the conversation: {text[:200]!r}')
-    return targets
 
 
 @MODELS.register_module()
@@ -304,24 +269,30 @@ class CausalLM(nn.Module):
 
     # ------------------------------------------------------------------ training
     def training_inputs(self, before: Sequence[str], visual: torch.Tensor,
-                        after: Sequence[str], user_sep: str, assistant_sep: str
+                        after: Sequence[str], template: ConversationTemplate | str
                         ) -> dict[str, torch.Tensor]:
         """The official training batch: ``[BOS slot, before, visual, after, eos padding]``.
 
         Args:
-            before / after: Per-sample text before / after the visual tokens.
+            before / after: Per-sample text before / after the visual tokens
+                (:meth:`ConversationTemplate.split_for_training`).
             visual: ``(B, N, H)`` projected visual tokens.
-            user_sep / assistant_sep: The template's turn openers for the answer mask.
+            template: Its :meth:`~ConversationTemplate.supervised_mask` (the official label
+                rule) picks the supervised tokens of ``after``: only the answers (and the
+                separators that teach the model to stop).
 
         Returns ``inputs_embeds`` ``(B, L, H)``, ``attention_mask`` and ``labels`` ``(B, L)``,
         ``L = min(longest + 1, max_txt_len + N)``; longer samples lose their tail.
         """
+        template = get_conversation_template(template)
         batch, num_visual, _ = visual.shape
         seqs, lens_before, targets = [], [], []
         for i in range(batch):
             ids_before = self.tokenize(before[i])
             ids_after = self.tokenize(after[i])
-            target = answer_targets(self.tokenizer, after[i], user_sep, assistant_sep)
+            supervised = torch.tensor(template.supervised_mask(
+                after[i], lambda text: _encode(self.tokenizer, text)), dtype=torch.bool)
+            target = ids_after.masked_fill(~supervised, IGNORE_INDEX)
             emb_before = self.embed(ids_before)
             seqs.append(torch.cat([emb_before, visual[i].to(emb_before.dtype),
                                    self.embed(ids_after)]))

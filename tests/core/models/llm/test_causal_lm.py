@@ -11,7 +11,6 @@ from mmvideofm.registry import MODELS
 
 DATA = Path(__file__).parents[3] / 'data' / 'llm'
 TOL = dict(atol=1e-5, rtol=1e-5)
-SEP1, SEP2 = '###Human: ', '###Assistant: '
 
 
 @pytest.fixture(scope='module')
@@ -59,7 +58,7 @@ def test_training_splice_labels_loss(fixture, case, lora):
     for i in range(len(segs)):
         assert torch.equal(lm.tokenize(before[i]), data[f'io.train.p_before_ids.{i}'])
         assert torch.equal(lm.tokenize(after[i]), data[f'io.train.p_after_ids.{i}'])
-    batch = lm.training_inputs(before, data['io.train.img_embeds'], after, SEP1, SEP2)
+    batch = lm.training_inputs(before, data['io.train.img_embeds'], after, 'vicuna_v0')
     assert torch.equal(batch['labels'], data['io.train.labels'])
     assert torch.equal(batch['attention_mask'], data['io.train.attention_mask'])
     torch.testing.assert_close(batch['inputs_embeds'], data['io.train.inputs_embeds'], **TOL)
@@ -136,8 +135,8 @@ def test_gradient_checkpointing_and_truncation(fixture):
                            gradient_checkpointing=True, max_txt_len=8)).train()
     assert any(getattr(m, 'gradient_checkpointing', False) for m in lm.model.modules())
     after = '</Video> ' + '###Human: q ###Assistant: a long answer ###' * 4
-    batch = lm.training_inputs(['###Human: <Video>'], torch.randn(1, 3, 64), [after], SEP1,
-                               SEP2)
+    batch = lm.training_inputs(['###Human: <Video>'], torch.randn(1, 3, 64), [after],
+                               'vicuna_v0')
     assert batch['inputs_embeds'].shape[1] == 8 + 3  # max_txt_len + visual tokens: tail cut
     loss = lm(**batch).loss
     loss.backward()

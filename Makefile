@@ -18,7 +18,8 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -U pip 'setuptools<81' wheel
 
-# open3d needs the system library libusb-1.0 (not a Python wheel).
+# open3d needs the system library libusb-1.0 (not a Python wheel); the chat UI's browser test
+# (tests/tools/test_chat_ui.py) drives Debian's chromium with Playwright (no browser download).
 sysdeps:
 	@if ! ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0'; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -27,6 +28,15 @@ sysdeps:
 	      || echo "WARNING: could not install libusb-1.0-0; open3d (point-cloud files) will be unavailable"; \
 	  else \
 	    echo "NOTE: open3d needs the system library libusb-1.0; install it with: sudo apt-get install libusb-1.0-0"; \
+	  fi; \
+	fi
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing chromium for the chat UI's browser test (apt-get)"; \
+	    (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null)) \
+	      || echo "WARNING: could not install chromium; the chat UI's browser test will be skipped"; \
+	  else \
+	    echo "NOTE: the chat UI's browser test needs chromium; install it with: sudo apt-get install chromium"; \
 	  fi; \
 	fi
 

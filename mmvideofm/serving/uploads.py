@@ -124,7 +124,7 @@ def probe_media(path: str, kind: MediaKind, shown_name: str) -> dict:
             frames = reader.get_frames(sorted({0, n - 1}))
             fps = reader.fps
     except (VideoReadError, IndexError) as e:
-        reason = getattr(e, 'reason', str(e))
+        reason = getattr(e, 'reason', str(e)).replace(path, shown_name)  # no server paths
         raise UploadError(f'{shown_name!r} is not a readable video: {reason}. Upload a video '
                           f'file (e.g. H.264 mp4) that ffmpeg can decode', status=415) from e
     return dict(num_frames=n, fps=float(fps), height=int(frames.shape[1]),

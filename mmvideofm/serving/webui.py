@@ -96,8 +96,9 @@ def build_ui(session_factory: Callable[[], Any], store: UploadStore,
 
     def on_upload(file: str | None, state: dict | None):
         if not file:
-            return state, None, 'Upload a video, or pick a sample.', []
-        return load(file, osp.basename(file), state, owned=True)
+            return state, None, 'Upload a video, or pick a sample.', [], None
+        # the file box is emptied again, ready for the next upload
+        return *load(file, osp.basename(file), state, owned=True), None
 
     def on_sample(name: str | None, state: dict | None):
         if not name or name not in samples:
@@ -130,8 +131,8 @@ def build_ui(session_factory: Callable[[], Any], store: UploadStore,
         except Exception as e:
             yield history[:-1], question, f'**Generation failed:** {type(e).__name__}: {e}'
             return
-        yield history, '', (f'{len(history) // 2} turn(s) so far; **Clear chat** starts over on '
-                            f'the same video.')
+        yield history, '', (f'`{state["media"].original_name}`: {len(history) // 2} turn(s) so '
+                            f'far; **Clear chat** starts over on the same video.')
 
     def on_clear(state: dict | None):
         if (state or {}).get('session'):
@@ -150,11 +151,11 @@ def build_ui(session_factory: Callable[[], Any], store: UploadStore,
         with gr.Row():
             with gr.Column(scale=2):
                 upload = gr.File(label='Video or image', file_count='single', type='filepath',
-                                 elem_id='upload')
+                                 elem_id='upload', height=150)
                 sample = gr.Dropdown(choices=list(samples), value=None, label='Or pick a sample',
                                      elem_id='sample', interactive=True)
                 status = gr.Markdown('Upload a video, or pick a sample.', elem_id='status')
-                frames = gr.Gallery(label='Frames the model sees', columns=4, height=260,
+                frames = gr.Gallery(label='Frames the model sees', columns=8, height=230,
                                     format='png', elem_id='frames', allow_preview=False)
                 with gr.Accordion('Generation settings', open=False):
                     max_new = gr.Slider(1, 512, value=gen0['max_new_tokens'], step=1,
@@ -175,7 +176,7 @@ def build_ui(session_factory: Callable[[], Any], store: UploadStore,
                     reset = gr.Button('Reset all', elem_id='reset')
 
         outs = [state, frames, status, chatbot]
-        upload.upload(on_upload, [upload, state], outs)
+        upload.upload(on_upload, [upload, state], [*outs, upload])
         sample.input(on_sample, [sample, state], outs)
         ask_in = [question, chatbot, state, max_new, do_sample, temperature, top_p, rep]
         send.click(on_ask, ask_in, [chatbot, question, status])

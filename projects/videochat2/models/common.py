@@ -8,7 +8,10 @@ import mmvideofm.models.llm  # noqa: F401  (registers the core QFormer)
 from mmvideofm.models.text import build_tokenizer
 from mmvideofm.registry import MODELS
 
-__all__ = ['build_qformer_tokenizer', 'build_qformer', 'VisionTower', 'copy_text_ffn_to_query']
+from ..converter import StageMismatchError, check_stage
+
+__all__ = ['build_qformer_tokenizer', 'build_qformer', 'VisionTower', 'copy_text_ffn_to_query',
+           'register_stage_guard']
 
 
 def build_qformer_tokenizer(cfg: dict, truncation_side: str = 'right'):
@@ -53,3 +56,17 @@ class VisionTower:
         with ctx:
             tokens = self.vision_encoder(video)
         return tokens.view(video.shape[0], video.shape[2], -1, tokens.shape[-1])
+
+
+def register_stage_guard(model: nn.Module, stage: int) -> None:
+    """Refuse (clear error naming both stages) a checkpoint of another VideoChat2 stage that
+    this model cannot take, whichever loader is used (``load_state_dict``, mmengine)."""
+    def hook(module, state_dict, prefix, *args, **kwargs):
+        own = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+        try:
+            check_stage(own, stage, type(module).__name__)
+        except StageMismatchError:
+            raise
+        except ValueError:  # not a VideoChat2 state dict (a part of one): nothing to check
+            pass
+    model._register_load_state_dict_pre_hook(hook, with_module=True)

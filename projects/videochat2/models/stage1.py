@@ -19,7 +19,13 @@ from mmvideofm.models.losses import VTCLoss
 from mmvideofm.models.utils import as_clip_batch
 from mmvideofm.registry import MODELS
 
-from .common import VisionTower, build_qformer, build_qformer_tokenizer, copy_text_ffn_to_query
+from .common import (
+    VisionTower,
+    build_qformer,
+    build_qformer_tokenizer,
+    copy_text_ffn_to_query,
+    register_stage_guard,
+)
 from .losses import VideoChat2VTMLoss, caption_loss, clamp_temperature_
 
 __all__ = ['VideoChat2QFormer']
@@ -91,6 +97,7 @@ class VideoChat2QFormer(VisionTower, BaseVideoAlgorithm):
         if freeze_vision_encoder:
             self.vision_encoder.requires_grad_(False)
             self.vision_encoder.eval()
+        register_stage_guard(self, self.stage)
 
     def train(self, mode: bool = True) -> VideoChat2QFormer:
         super().train(mode)

@@ -33,7 +33,7 @@ from mmvideofm.models.text import build_tokenizer
 from mmvideofm.models.utils import as_clip_batch
 from mmvideofm.registry import MODELS
 
-from .common import VisionTower, build_qformer, build_qformer_tokenizer
+from .common import VisionTower, build_qformer, build_qformer_tokenizer, register_stage_guard
 from .llm import build_causal_lm, decode, stop_criteria, text_ids
 
 __all__ = ['VideoChat2']
@@ -131,6 +131,7 @@ class VideoChat2(VisionTower, BaseVideoAlgorithm):
         if freeze_qformer:
             self.qformer.requires_grad_(False)
         self._rng = random.Random(seed)
+        register_stage_guard(self, stage)
 
     # ------------------------------------------------------------------ parts
     @property

@@ -6,6 +6,6 @@ applied the compat shims that import needs).
 """
 import mmaction.models  # noqa: F401
 
-from . import algorithms, backbones, heads, layers, losses, text  # noqa: F401
+from . import algorithms, backbones, heads, layers, llm, losses, text  # noqa: F401
 from .backbones import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403

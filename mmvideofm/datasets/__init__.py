@@ -15,3 +15,6 @@ __all__ = [
 from .video_text_jsonl import ClipWindow, VideoTextJsonlDataset  # noqa: E402
 
 __all__ += ['VideoTextJsonlDataset', 'ClipWindow']
+from .video_text_shards import VideoTextShardDataset  # noqa: E402
+
+__all__ += ['VideoTextShardDataset']

@@ -64,11 +64,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument('--overwrite', action='store_true',
                    help='delete an earlier export in --out (list files, meta, split folders) first')
     p.add_argument('--no-progress', action='store_true')
+    p.add_argument('--long-videos', type=int, default=0,
+                   help='instead of clips, export this many long videos (synthetic clips joined '
+                   'by hard cuts) for the InternVid curation pipeline '
+                   '(mmvideofm/datasets/synthetic/long_video.py)')
     return p.parse_args(argv)
+
+
+def export_long(args: argparse.Namespace) -> dict:
+    """``--long-videos N``: ``out/videos/*.mp4`` + ``out/long_videos.json``."""
+    from mmvideofm.datasets.synthetic.long_video import export_long_videos
+    cfg = WorldConfig(size=args.size, max_objects=args.max_objects, fps=args.fps)
+    t0 = time.perf_counter()
+    meta = export_long_videos(args.out, args.long_videos, cfg, seed=args.seed, codec=args.codec)
+    print(f'wrote {args.long_videos} long videos to {args.out} in '
+          f'{time.perf_counter() - t0:.1f} s')
+    return meta
 
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
+    if args.long_videos:
+        return export_long(args)
     old = previous_export(args.out)
     if old and not args.overwrite:
         shown = ', '.join(n + ('/' if n in SPLITS else '') for n in old)

@@ -13,10 +13,12 @@ stage (official file)              signature
 =================================  ==========================================================
 
 Renames: ``vision_encoder.encoder.*`` -> ``vision_encoder.*``; ``query_tokens`` /
-``extra_query_tokens`` -> ``qformer.*`` (the core Q-Former owns its queries); LLaMA's
+``extra_query_tokens`` -> ``qformer.*`` (the core Q-Former owns its queries);
+``llama_model.*`` / ``mistral_model.*`` -> ``llm.model.*`` and ``llama_proj`` /
+``mistral_proj`` -> ``llm_proj`` (the core ``BaseVideoLLM`` / ``CausalLM``); LLaMA's
 ``rotary_emb.inv_freq`` buffers are dropped (transformers recomputes them); a LoRA-wrapped
-linear's base weight ``x_proj.weight`` -> ``x_proj.base_layer.weight`` (peft >= 0.7 layout;
-the checkpoints were written by peft 0.4). ``train_it.py`` checkpoints leave out the frozen
+linear's base weight ``x_proj.weight`` -> ``x_proj.base_layer.weight`` (the installed peft's
+layout; the checkpoints were written by peft 0.4). ``train_it.py`` checkpoints leave out the frozen
 LLM weights: loading them reports exactly those keys missing, which the model fills from
 its ``llm`` config (``pretrained``).
 """
@@ -27,6 +29,7 @@ import re
 import torch
 
 from mmvideofm.checkpoint import register_converter
+from mmvideofm.models.llm.peft import upgrade_peft_keys
 
 __all__ = ['convert_videochat2', 'detect_stage', 'StageMismatchError', 'check_stage']
 
@@ -44,8 +47,8 @@ def detect_stage(sd: dict[str, torch.Tensor]) -> int:
         return 1
     if any('.lora_A.' in k for k in keys):
         return 3
-    if any(k.startswith(('llama_proj.', 'mistral_proj.', 'llama_model.', 'mistral_model.'))
-           for k in keys):
+    if any(k.startswith(('llama_proj.', 'mistral_proj.', 'llama_model.', 'mistral_model.',
+                         'llm_proj.', 'llm.model.')) for k in keys):
         return 2
     raise ValueError('not a VideoChat2 checkpoint: none of vision_temp_embed/itm_head '
                      '(stage 1), llama_proj/mistral_proj (stage 2) or LoRA keys (stage 3)')
@@ -61,24 +64,28 @@ def check_stage(sd: dict[str, torch.Tensor], model_stage: int, model_name: str) 
     raise StageMismatchError(
         f'this is a stage-{stage} VideoChat2 checkpoint but {model_name} is the stage-'
         f'{model_stage} model; use the stage-{stage} config '
-        f'({"VideoChat2QFormer" if stage == 1 else "VideoChat2 (llm + llama_proj)"})')
+        f'({"VideoChat2QFormer" if stage == 1 else "VideoChat2"})')
 
 
 @register_converter('videochat2')
 def convert_videochat2(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Official (any stage, Vicuna or Mistral) -> ours."""
     detect_stage(sd)
-    lora_bases = {m.group('base') for k in sd if (m := _LORA.match(k))}
     out = {}
     for key, value in sd.items():
-        if key.endswith('rotary_emb.inv_freq'):
-            continue
         new = key
         if new.startswith('vision_encoder.encoder.'):
             new = 'vision_encoder.' + new[len('vision_encoder.encoder.'):]
         elif new in ('query_tokens', 'extra_query_tokens'):
             new = 'qformer.' + new
-        elif new.endswith('.weight') and new[:-len('.weight')] in lora_bases:
-            new = new[:-len('.weight')] + '.base_layer.weight'
+        for name in ('llama', 'mistral'):
+            if new.startswith(f'{name}_model.'):
+                new = 'llm.model.' + new[len(f'{name}_model.'):]
+            elif new.startswith(f'{name}_proj.'):
+                new = 'llm_proj.' + new[len(f'{name}_proj.'):]
         out[new] = value
+    prefix = 'llm.model.'
+    lora = {m.group('base')[len(prefix):] for k in out
+            if k.startswith(prefix) and (m := _LORA.match(k))}
+    upgrade_peft_keys(out, prefix, lora)
     return out

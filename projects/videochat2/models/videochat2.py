@@ -1,19 +1,18 @@
-"""VideoChat2 stages 2 and 3: UMT -> Q-Former -> ``llama_proj`` -> LLM (official
-``VideoChat2_pt_vicuna`` / ``VideoChat2_it_vicuna`` and the Mistral variant).
+"""VideoChat2 stages 2 and 3 on the core :class:`BaseVideoLLM`: UMT -> ``vision_layernorm``
+-> Q-Former (32 + 64 queries) -> projection -> LLM (official ``VideoChat2_pt_vicuna`` /
+``VideoChat2_it_vicuna`` and the Mistral variant).
 
-* Stage 2 (``stage=2``): queries only, LM loss on ``caption + '###'`` after
+* Stage 2 (``stage=2``): queries only, LM loss on ``caption + end symbol`` after
   ``[BOS] ###Human: <Video>[visual tokens]</Video> {random caption prompt} ###Assistant: ``
-  (the BOS slot is the real BOS embedding); LLM frozen.
-* Stage 3 (``stage=3``): instruction-aware Q-Former, LoRA on the LLM; each conversation is
-  split at ``</Video>`` (``</Image>`` for T == 1), the visual tokens go between, the batch is
-  right-padded with the pad (= eos) embedding, position 0 holds the CONSTANT vector
-  ``bos_token_id`` (1.0 in every dim, the official quirk, not the BOS embedding) and only
-  the answers are supervised (the conversation template's ``supervised_mask``).
-* Evaluation / chat (:meth:`generate`): the prompt is split at ``<VideoHere>``, the first
-  segment gets the real BOS, greedy decoding stops on the tokenised separator.
+  (here the BOS slot is the real BOS embedding); LLM frozen.
+* Stage 3 (``stage=3``): instruction-aware Q-Former, LoRA on the LLM, the core's official
+  training splice (constant BOS vector, answer-only labels).
+* Evaluation / chat: the core's ``get_context_emb`` splice and greedy decoding that stops on
+  the separator's token ids (:meth:`generate_ids` gives the raw ids the notebook sees).
 
-The LLM and projection are ``llama_model`` / ``llama_proj`` (Vicuna) or ``mistral_model`` /
-``mistral_proj`` (``llm_name='mistral'``), as in the official checkpoints.
+Official names -> ours (the converter maps them): ``llama_model`` / ``mistral_model`` ->
+``llm.model``, ``llama_proj`` / ``mistral_proj`` -> ``llm_proj``, ``query_tokens`` ->
+``qformer.query_tokens``, ``vision_encoder.encoder`` -> ``vision_encoder``.
 """
 from __future__ import annotations
 
@@ -21,56 +20,44 @@ import random
 from collections.abc import Sequence
 
 import torch
-from mmengine.logging import print_log
-from torch import nn
 
 from mmvideofm.constants import IMAGENET_PREPROCESSOR
-from mmvideofm.models.algorithms import BaseVideoAlgorithm
-from mmvideofm.models.llm import get_conversation_template
+from mmvideofm.models.llm import BaseVideoLLM
 from mmvideofm.models.llm.conversation import IMAGE_CAPTION_PROMPTS, VIDEO_CAPTION_PROMPTS
-from mmvideofm.models.llm.peft import apply_peft
-from mmvideofm.models.text import build_tokenizer
 from mmvideofm.models.utils import as_clip_batch
 from mmvideofm.registry import MODELS
 
-from .common import VisionTower, build_qformer, build_qformer_tokenizer, register_stage_guard
-from .llm import build_causal_lm, decode, stop_criteria, text_ids
+from .common import build_qformer, build_qformer_tokenizer, register_stage_guard
 
 __all__ = ['VideoChat2']
 
 
 def _meta(sample, key: str, default=None):
-    if isinstance(sample, dict):
-        return sample.get(key, default)
-    value = sample.get(key, None) if hasattr(sample, 'get') else None
-    if value is None and hasattr(sample, 'metainfo'):
-        value = sample.metainfo.get(key, default)
+    meta = sample.metainfo if hasattr(sample, 'metainfo') else sample
+    value = meta.get(key, None)
     return default if value is None else value
 
 
 @MODELS.register_module()
-class VideoChat2(VisionTower, BaseVideoAlgorithm):
+class VideoChat2(BaseVideoLLM):
     """VideoChat2 video LLM (https://arxiv.org/abs/2311.17005), stages 2 and 3.
 
     Args:
         vision_encoder: ``VideoChat2ViT`` config.
-        qformer: Core ``QFormer`` config (``bert_config``, ``num_query_tokens`` 32,
-            ``num_extra_query_tokens`` 64, ``text_input`` True in stage 3).
-        qformer_tokenizer: BERT tokenizer config (``[DEC]`` is added; left truncation).
-        llm: Causal LM config: ``dict(config=dict(model_type='llama', ...))`` (tiny, tests)
-            or ``dict(pretrained='<local folder>', torch_dtype='float16')``.
-        llm_tokenizer: ``TOKENIZERS`` config of the LLM's tokenizer (SentencePiece).
+        qformer: Core ``QFormer`` config without ``encoder_width`` (``bert_config``,
+            ``num_query_tokens`` 32, ``num_extra_query_tokens`` 64, ``text_input``: False in
+            stage 2, True in stage 3); ``vocab_size`` follows the tokenizer (+ ``[DEC]``).
+        llm: Core ``CausalLM`` config (``model``: a local folder or a config dict;
+            ``tokenizer``; ``peft=dict(type='LoRA', r=16, alpha=32, dropout=0.1)`` in
+            stage 3; ``max_txt_len`` 512).
+        qformer_tokenizer: BERT tokenizer config (stage 3).
         stage: 2 (caption LM loss) or 3 (instruction tuning).
-        llm_name: ``'llama'`` or ``'mistral'``: attribute names of the LLM and projection.
-        lora: LoRA config for the LLM (stage 3: ``dict(r=16, alpha=32, dropout=0.1)``;
-            Mistral adds ``targets``); None = no LoRA.
-        freeze_vision_encoder / freeze_qformer: official ``freeze_vit`` / ``freeze_qformer``
-            (False in stages 2 and 3). The LLM base weights are always frozen.
-        max_txt_len: LLM text budget (512) and the Q-Former instruction's max length.
-        conversation: Conversation template name or config (``'vicuna_v0'``,
-            ``'mistral_inst'``): training prompts, label rule, stop strings.
-        caption_prompts / image_caption_prompts: stage-2 prompt lists.
-        vision_layernorm_eps: 1e-12 (``vit_add_ln``).
+        freeze_vision / freeze_qformer: official ``freeze_vit`` / ``freeze_qformer`` (False
+            in stages 2 and 3); frozen parts also stay in eval mode.
+        caption_prompts / image_caption_prompts: stage-2 prompt lists (official
+            ``prompts/concise_*description.txt``).
+        **kwargs: :class:`BaseVideoLLM` arguments (``template``, ``num_frames``,
+            ``image_size``, ``max_txt_len`` of the Q-Former instruction, ...).
     """
 
     default_data_preprocessor = IMAGENET_PREPROCESSOR
@@ -78,262 +65,117 @@ class VideoChat2(VisionTower, BaseVideoAlgorithm):
     def __init__(self,
                  vision_encoder: dict,
                  qformer: dict,
-                 qformer_tokenizer: dict | None,
                  llm: dict,
-                 llm_tokenizer: dict,
+                 qformer_tokenizer: dict | None = None,
                  stage: int = 3,
-                 llm_name: str = 'llama',
-                 lora: dict | None = None,
-                 freeze_vision_encoder: bool = False,
+                 freeze_vision: bool = False,
                  freeze_qformer: bool = False,
-                 max_txt_len: int = 512,
-                 conversation: str | dict = 'vicuna_v0',
                  caption_prompts: Sequence[str] = VIDEO_CAPTION_PROMPTS,
                  image_caption_prompts: Sequence[str] = IMAGE_CAPTION_PROMPTS,
-                 vision_layernorm_eps: float = 1e-12,
-                 seed: int | None = None,
-                 data_preprocessor: dict | None = None,
-                 init_cfg: dict | list | None = None) -> None:
-        super().__init__(data_preprocessor=data_preprocessor, seed=seed, init_cfg=init_cfg)
+                 **kwargs) -> None:
         if stage not in (2, 3):
             raise ValueError(f'VideoChat2 is the stage-2/3 model (stage=2 or 3), got {stage}; '
                              'stage 1 is VideoChat2QFormer')
-        if llm_name not in ('llama', 'mistral'):
-            raise ValueError(f"llm_name must be 'llama' or 'mistral', got {llm_name!r}")
-        self.stage, self.llm_name = stage, llm_name
-        self.vision_encoder = MODELS.build(vision_encoder)
-        width = self.vision_encoder.embed_dim
-        self.vision_layernorm = nn.LayerNorm(width, eps=vision_layernorm_eps)
+        vision = MODELS.build(vision_encoder)
         text_input = qformer.get('text_input', True)
-        self.qformer_tokenizer = None
-        if text_input:
-            if qformer_tokenizer is None:
-                raise ValueError('an instruction-aware Q-Former (text_input=True) needs '
-                                 'qformer_tokenizer')
-            self.qformer_tokenizer = build_qformer_tokenizer(qformer_tokenizer, 'left')
-        self.qformer = build_qformer(
-            qformer, len(self.qformer_tokenizer) if text_input else None, width)
-        lm = build_causal_lm(llm)
-        lm.requires_grad_(False)
-        if lora:
-            lm = apply_peft(lm, dict(lora))
-        setattr(self, f'{llm_name}_model', lm)
-        setattr(self, f'{llm_name}_proj', nn.Linear(self.qformer.width, lm.config.hidden_size))
-        self.tokenizer = build_tokenizer(llm_tokenizer)
-        self.conversation = get_conversation_template(conversation)
-        self.max_txt_len = max_txt_len
+        if text_input and qformer_tokenizer is None:
+            raise ValueError('an instruction-aware Q-Former (text_input=True) needs '
+                             'qformer_tokenizer')
+        vocab = len(build_qformer_tokenizer(qformer_tokenizer)) if text_input else None
+        super().__init__(vision_encoder=vision, llm=llm,
+                         qformer=build_qformer(qformer, vocab, vision.embed_dim),
+                         qformer_tokenizer=qformer_tokenizer if text_input else None,
+                         freeze_vision=freeze_vision, freeze_qformer=freeze_qformer, **kwargs)
+        self.stage = stage
+        self.freeze_vision_encoder, self.freeze_qformer = freeze_vision, freeze_qformer
+        if freeze_vision:
+            self.vision_layernorm.requires_grad_(False)
         self.caption_prompts = {'video': list(caption_prompts),
                                 'image': list(image_caption_prompts)}
-        self.freeze_vision_encoder, self.freeze_qformer = freeze_vision_encoder, freeze_qformer
-        if freeze_vision_encoder:
-            self.vision_encoder.requires_grad_(False)
-            self.vision_layernorm.requires_grad_(False)
-        if freeze_qformer:
-            self.qformer.requires_grad_(False)
-        self._rng = random.Random(seed)
+        self._rng = random.Random(kwargs.get('seed'))
         register_stage_guard(self, stage)
-
-    # ------------------------------------------------------------------ parts
-    @property
-    def llm(self) -> nn.Module:
-        return getattr(self, f'{self.llm_name}_model')
-
-    @property
-    def llm_proj(self) -> nn.Module:
-        return getattr(self, f'{self.llm_name}_proj')
-
-    @property
-    def num_visual_tokens(self) -> int:
-        return self.qformer.num_output_tokens
 
     def train(self, mode: bool = True) -> VideoChat2:
         super().train(mode)
-        for frozen, module in ((self.freeze_vision_encoder, self.vision_encoder),
-                               (self.freeze_vision_encoder, self.vision_layernorm),
-                               (self.freeze_qformer, self.qformer)):
-            if frozen:
-                module.eval()
+        if self.freeze_vision_encoder:
+            self.vision_encoder.eval()
+            self.vision_layernorm.eval()
+        if self.freeze_qformer:
+            self.qformer.eval()
         return self
 
-    def embed(self, ids: torch.Tensor) -> torch.Tensor:
-        """LLM token embeddings (through the PEFT wrapper when there is one)."""
-        return self.llm.get_input_embeddings()(ids)
-
-    def text_ids(self, text: str, bos: bool = False) -> list[int]:
-        """Token ids of ``text`` without special tokens (``bos``: prepend BOS)."""
-        return text_ids(self.tokenizer, text, bos)
-
-    # ------------------------------------------------------------------ encoders
-    def encode_vision(self, video: torch.Tensor) -> torch.Tensor:
-        """``(B, C, T, H, W)`` -> ``vision_layernorm`` tokens ``(B, T*L, C)``."""
-        frames = self.encode_frames(video)
-        return self.vision_layernorm(frames.flatten(1, 2))
-
-    def qformer_text(self, instructions: Sequence[str], device
-                     ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        """Instruction ids / mask (padding longest, LEFT truncation to ``max_txt_len``)."""
-        if self.qformer_tokenizer is None:
-            return None, None
-        tok = self.qformer_tokenizer(list(instructions), padding='longest', truncation=True,
-                                     max_length=self.max_txt_len, return_tensors='pt')
-        return tok['input_ids'].to(device), tok['attention_mask'].to(device)
-
-    def encode_img(self, video: torch.Tensor, instructions: Sequence[str] | None = None
-                   ) -> torch.Tensor:
-        """Visual tokens for the LLM ``(B, Nq + Ne, D_llm)`` (official ``encode_img``)."""
-        vision = self.encode_vision(video)
-        if instructions is None:
-            instructions = [''] * video.shape[0]
-        if len(instructions) != video.shape[0]:
-            raise ValueError(f'{video.shape[0]} clips but {len(instructions)} instructions')
-        ids, mask = self.qformer_text(instructions, video.device)
-        return self.llm_proj(self.qformer.encode_queries(vision, ids, mask))
-
-    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.encode_img(as_clip_batch(inputs))
-
-    # ------------------------------------------------------------------ training inputs
-    def instruction_inputs(self, img_embeds: torch.Tensor, conversations: Sequence[str],
-                           media: str = 'video'
-                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Stage 3 ``(inputs_embeds, attention_mask, labels)`` (official ``forward``)."""
-        b, n_vis, _ = img_embeds.shape
-        device = img_embeds.device
-        rows, before_lens, targets = [], [], []
-        for i, conv in enumerate(conversations):
-            p_before, p_after = self.conversation.split_for_training(conv, media)
-            before = torch.tensor(self.text_ids(p_before), dtype=torch.long, device=device)
-            after_ids = self.text_ids(p_after)
-            sup = self.conversation.supervised_mask(p_after, self.text_ids)
-            after = torch.tensor(after_ids, dtype=torch.long, device=device)
-            rows.append(torch.cat([self.embed(before), img_embeds[i], self.embed(after)]))
-            before_lens.append(len(before))
-            targets.append(after.masked_fill(~torch.tensor(sup, device=device), -100))
-        txt_len = min(max(len(r) for r in rows) + 1, self.max_txt_len + n_vis)
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None \
-            else self.tokenizer.eos_token_id
-        embeds = self.embed(torch.full((b, txt_len), pad, dtype=torch.long, device=device))
-        embeds[:, :1] = self.tokenizer.bos_token_id  # the official constant BOS vector
-        mask = torch.zeros(b, txt_len, dtype=torch.long, device=device)
-        labels = torch.full((b, txt_len), -100, dtype=torch.long, device=device)
-        for i, row in enumerate(rows):
-            n = min(len(row), txt_len - 1)  # the tail is cut when too long
-            embeds[i, 1:n + 1] = row[:n]
-            mask[i, :n + 1] = 1
-            start = before_lens[i] + n_vis + 1
-            if n + 1 > start:
-                labels[i, start:n + 1] = targets[i][:n + 1 - start]
-        return embeds, mask, labels
-
-    def caption_inputs(self, img_embeds: torch.Tensor, captions: Sequence[str],
-                       media: str = 'video'
-                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Stage 2 ``(inputs_embeds, attention_mask, labels)`` (``VideoChat2_pt``)."""
-        b, device = img_embeds.shape[0], img_embeds.device
+    # ------------------------------------------------------------------ stage 2
+    def caption_inputs(self, visual: torch.Tensor, captions: Sequence[str],
+                       media: str = 'video') -> dict[str, torch.Tensor]:
+        """Stage-2 batch (``VideoChat2_pt``): ``[BOS emb, prompt before, visual, prompt
+        after, caption + end symbol, pad]``; only the caption and end symbol are supervised.
+        One random prompt per batch, as officially."""
+        llm, tok = self.llm, self.llm.tokenizer
+        b, device = visual.shape[0], visual.device
         prompt = self._rng.choice(self.caption_prompts[media])
-        before, after = self.conversation.caption_prompt(prompt, media).split(
-            self.conversation.placeholder(media))
-        wrap = [self.embed(torch.tensor(self.text_ids(p), dtype=torch.long, device=device))
-                for p in (before, after)]
-        prefix = torch.cat([self.embed(torch.tensor([self.tokenizer.bos_token_id],
-                                                    device=device)), wrap[0]])
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None \
-            else self.tokenizer.eos_token_id
-        ids = [self.text_ids(self.conversation.caption_target(c))[:self.max_txt_len]
-               for c in captions]
-        width = max(len(x) for x in ids)
-        text = torch.full((b, width), pad, dtype=torch.long, device=device)
-        text_mask = torch.zeros(b, width, dtype=torch.long, device=device)
+        before, after = self.template.caption_prompt(prompt, media).split(
+            self.template.placeholder(media))
+        prefix = llm.embed(llm.tokenize(before, bos=True)).to(device)  # real BOS embedding
+        suffix = llm.embed(llm.tokenize(after)).to(device)
+        ids = [llm.tokenize(self.template.caption_target(c))[:llm.max_txt_len] for c in captions]
+        text = torch.full((b, max(len(x) for x in ids)), tok.pad_token_id, dtype=torch.long)
         for i, x in enumerate(ids):
-            text[i, :len(x)] = torch.tensor(x)
+            text[i, :len(x)] = x
+        text = text.to(device)
+        text_mask = torch.zeros_like(text)
+        for i, x in enumerate(ids):
             text_mask[i, :len(x)] = 1
-        n_prefix = len(prefix) + img_embeds.shape[1] + len(wrap[1])
-        embeds = torch.cat([prefix.expand(b, -1, -1), img_embeds,
-                            wrap[1].expand(b, -1, -1), self.embed(text)], dim=1)
-        mask = torch.cat([torch.ones(b, n_prefix, dtype=torch.long, device=device),
-                          text_mask], dim=1)
-        labels = torch.cat([torch.full((b, n_prefix), -100, dtype=torch.long, device=device),
-                            text.masked_fill(text == pad, -100)], dim=1)
-        return embeds, mask, labels
+        n_prefix = len(prefix) + visual.shape[1] + len(suffix)
+        embeds = torch.cat([prefix.expand(b, -1, -1), visual.to(prefix.dtype),
+                            suffix.expand(b, -1, -1), llm.embed(text).to(device)], dim=1)
+        ones = torch.ones(b, n_prefix, dtype=torch.long, device=device)
+        return dict(inputs_embeds=embeds, attention_mask=torch.cat([ones, text_mask], 1),
+                    labels=torch.cat([torch.full_like(ones, -100),
+                                      text.masked_fill(text == tok.pad_token_id, -100)], 1))
 
-    # ------------------------------------------------------------------ API
     def loss(self, inputs: torch.Tensor, data_samples: list | None = None
              ) -> dict[str, torch.Tensor]:
+        """Stage 3: the core's instruction loss; stage 2: the caption loss."""
+        if self.stage == 3:
+            return BaseVideoLLM.loss(self, inputs, data_samples)
         video = as_clip_batch(inputs)
         media = 'image' if video.shape[2] == 1 else 'video'
-        for s in data_samples:
-            given = _meta(s, 'media')
-            if given is not None and given != media:
-                raise ValueError(f'a sample says it is an {given} but its clip has '
-                                 f'{video.shape[2]} frame(s) (an image is a 1-frame clip)')
-        if self.stage == 2:
-            embeds = self.encode_img(video)
-            captions = [_meta(s, 'text', _meta(s, 'caption')) for s in data_samples]
-            if any(c is None for c in captions):
-                raise KeyError('stage 2 needs a caption per sample (`text` or `caption`)')
-            embeds, mask, labels = self.caption_inputs(embeds, captions, media)
-        else:
-            convs = [_meta(s, 'conversation') for s in data_samples]
-            if any(c is None for c in convs):
-                raise KeyError('stage 3 needs `conversation` (and `instruction`) per sample: '
-                               'use the instruction dataset')
-            instr = [_meta(s, 'instruction', '') for s in data_samples]
-            embeds = self.encode_img(video, instr)
-            embeds, mask, labels = self.instruction_inputs(embeds, convs, media)
-        if not (labels != -100).any():
-            print_log('VideoChat2: no supervised token in this batch (the text was cut at '
-                      'max_txt_len); the loss is 0 for it (officially NaN)', logger='current')
-        out = self.llm(inputs_embeds=embeds, attention_mask=mask, labels=labels)
-        loss = out.loss if (labels != -100).any() else out.logits.sum() * 0.
-        return dict(loss_lm=loss)
+        captions = [_meta(s, 'text', _meta(s, 'caption')) for s in data_samples or []]
+        if not captions or any(c is None for c in captions):
+            raise KeyError('stage 2 needs a caption per sample (`text` or `caption` in the '
+                           "data sample's metainfo)")
+        batch = self.caption_inputs(self.encode_media(video), captions, media)
+        return dict(loss=self.llm(**batch).loss)
 
+    # ------------------------------------------------------------------ evaluation
     def context_embeds(self, video: torch.Tensor, prompt: str, instruction: str = '',
                        media: str = 'video') -> torch.Tensor:
-        """Official ``get_context_emb``: the prompt split at the placeholder, BOS on the first
-        segment only, the visual tokens between the segments -> ``(1, L, D_llm)``."""
-        if video.ndim == 4:
-            video = video[None]
-        placeholder = self.conversation.placeholder(media)
+        """Official ``get_context_emb``: ``(1, L, D_llm)`` for one clip ``(C, T, H, W)`` or
+        ``(1, C, T, H, W)`` and a prompt with the placeholder."""
+        placeholder = self.template.placeholder(media)
         if placeholder not in prompt:
             raise ValueError(f'the prompt has no {placeholder!r}: the visual tokens have '
                              f'nowhere to go: {prompt[:120]!r}')
-        video_emb = self.encode_img(video, [instruction])
-        embs = []
-        for k, (seg, bos) in enumerate(self.conversation.split_at_video(prompt, media)):
-            if k:
-                embs.append(video_emb)
-            ids = torch.tensor(self.text_ids(seg, bos=bos), dtype=torch.long,
-                               device=video_emb.device)
-            embs.append(self.embed(ids[None]))
-        return torch.cat(embs, dim=1)
+        video = video[None] if video.ndim == 4 else video
+        segments = prompt.split(placeholder)
+        visual = self.encode_media(video, [instruction])[0]
+        return self._prompt_embeds(segments, [visual] * (len(segments) - 1))
 
     @torch.no_grad()
-    def generate(self, video: torch.Tensor, prompt: str, instruction: str = '',
-                 max_new_tokens: int = 100, media: str = 'video', do_sample: bool = False,
-                 temperature: float = 1.0, top_p: float = 0.9, return_ids: bool = False,
-                 **kwargs) -> str | tuple[str, torch.Tensor]:
-        """Official ``get_context_emb`` + greedy ``generate`` + ``answer()``'s first step.
+    def generate_ids(self, video: torch.Tensor, prompt: str, instruction: str = '',
+                     stop=None, media: str = 'video', **generation) -> list[int]:
+        """New token ids (stop ids included), greedy by default (``max_new_tokens`` 100);
+        ``stop``: strings / id sequences (default: the template's stop strings)."""
+        embeds = self.context_embeds(video, prompt, instruction, media)
+        return self.llm.generate(embeds, stop=self.template.stop_strings if stop is None
+                                 else stop, **generation)
 
-        Args:
-            video: ``(1, C, T, H, W)`` or ``(C, T, H, W)`` (normalised).
-            prompt: Full LLM prompt with the placeholder (``<VideoHere>``).
-            instruction: Q-Former instruction.
-        Returns:
-            The decoded new tokens (leading ``<unk>`` / ``<s>`` dropped), as the notebook's
-            ``answer()`` before its ``'###'`` / role split; with ``return_ids`` also the ids.
-        """
-        embs = self.context_embeds(video, prompt, instruction, media)
-        device = embs.device
-        out = self.llm.generate(
-            inputs_embeds=embs, attention_mask=torch.ones(embs.shape[:2], dtype=torch.long,
-                                                          device=device),
-            max_new_tokens=max_new_tokens, do_sample=do_sample, num_beams=1, min_length=1,
-            top_p=top_p, temperature=temperature, repetition_penalty=1.0, length_penalty=1,
-            stopping_criteria=stop_criteria(self.tokenizer, self.conversation.stop_strings),
-            eos_token_id=self.tokenizer.eos_token_id,
-            pad_token_id=self.tokenizer.eos_token_id, **kwargs)
-        ids = out[0]
-        ids = ids[1:] if len(ids) and int(ids[0]) == 0 else ids  # <unk>
-        ids = ids[1:] if len(ids) and int(ids[0]) == self.tokenizer.bos_token_id else ids
-        text = decode(self.tokenizer, ids.tolist())
-        return (text, out[0]) if return_ids else text
+    def decode_answer(self, ids: Sequence[int]) -> str:
+        """The notebook's ``answer()`` first step: drop a leading ``<unk>`` then ``<s>``,
+        decode with special tokens kept."""
+        ids = list(ids)
+        tok = self.llm.tokenizer
+        for special in (tok.unk_token_id, tok.bos_token_id):
+            if ids and ids[0] == special:
+                ids = ids[1:]
+        return self.llm.decode(ids)

@@ -57,12 +57,13 @@ def it_cfg(case: str, **overrides) -> dict:
     mc = m['model_config']
     bert = m["bert_config (BertConfig kwargs returned for 'bert-base-uncased')"]
     llama = m['llama_config (LlamaConfig kwargs in config.json of llama_model_path)']
-    lora = None
+    peft = None
     if mc['use_lora']:
-        lora = dict(r=mc['lora_r'], alpha=mc['lora_alpha'], dropout=mc['lora_dropout'])
+        peft = dict(type='LoRA', r=mc['lora_r'], alpha=mc['lora_alpha'],
+                    dropout=mc['lora_dropout'])
     elif m.get('notebook_lora (get_peft_model applied after construction)'):
         nb = m['notebook_lora (get_peft_model applied after construction)']
-        lora = dict(r=nb['r'], alpha=nb['lora_alpha'], dropout=nb['lora_dropout'])
+        peft = dict(type='LoRA', r=nb['r'], alpha=nb['lora_alpha'], dropout=nb['lora_dropout'])
     cfg = dict(
         type='VideoChat2', vision_encoder=vit_cfg(mc['vision_encoder']),
         qformer=dict(bert_config=bert, num_query_tokens=mc['num_query_token'],
@@ -70,10 +71,9 @@ def it_cfg(case: str, **overrides) -> dict:
                      text_input=mc['qformer_text_input'],
                      drop_path_rate=mc['qformer_drop_path_rate']),
         qformer_tokenizer=dict(type='BertTokenizer', vocab_file=f'{DATA}/bert_vocab.txt'),
-        llm=dict(config=dict(model_type='llama', **llama)),
-        llm_tokenizer=dict(type='SentencePieceTokenizer',
-                           model_file=f'{DATA}/llama_tokenizer/tokenizer.model',
-                           add_bos=False, add_eos=False, pad_token_id=2),
-        stage=3, lora=lora, max_txt_len=mc['max_txt_len'])
+        llm=dict(type='CausalLM', model=dict(model_type='llama', **llama),
+                 tokenizer=f'{DATA}/llama_tokenizer/tokenizer.model', peft=peft,
+                 max_txt_len=mc['max_txt_len']),
+        stage=3, max_txt_len=mc['max_txt_len'])
     cfg.update(overrides)
     return cfg

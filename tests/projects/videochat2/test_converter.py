@@ -39,7 +39,7 @@ def test_missing_keys_are_the_frozen_llm(case, stage):
         get_converter('videochat2')(unwrap_state_dict(ckpt)), strict=False)
     assert unexpected == []
     assert set(missing) == _frozen_llm_keys(model)
-    assert all(k.startswith('llama_model.') for k in missing)
+    assert all(k.startswith('llm.model.') for k in missing)
     # exactly the tensors train_it.py dropped: 2 layers x (q,k,v,o,gate,up,down, 2 norms) + 3
     assert len(missing) == len(load(case, 'state_dict')) - len(ckpt['model']) == 9 * 2 + 3
 
@@ -56,13 +56,14 @@ def test_stage_refusals():
     # stage 1 -> stage 2 (official vit_blip_model_path, strict=False): vision + Q-Former
     s1 = get_converter('videochat2')(load(S1_CASE, 'state_dict'))
     s1_cfg = stage1_cfg()
+    llm = dict(it_cfg(LORA_CASE)['llm'], peft=None)
     model = MODELS.build(it_cfg(
-        LORA_CASE, stage=2, lora=None, vision_encoder=s1_cfg['vision_encoder'],
+        LORA_CASE, stage=2, llm=llm, vision_encoder=s1_cfg['vision_encoder'],
         qformer=dict(s1_cfg['qformer'], text_input=False, num_extra_query_tokens=2)))
     missing, unexpected = model.load_state_dict(s1, strict=False)
     assert not [k for k in missing if k.startswith(('vision_encoder.', 'vision_layernorm',
                                                     'qformer.bert', 'qformer.query'))]
-    assert 'qformer.extra_query_tokens' in missing and 'llama_proj.weight' in missing
+    assert 'qformer.extra_query_tokens' in missing and 'llm_proj.weight' in missing
     assert 'temp' in unexpected and 'itm_head.weight' in unexpected
     with pytest.raises(ValueError, match='not a VideoChat2 checkpoint'):
         detect_stage({'blocks.0.attn.qkv.weight': torch.zeros(1)})
@@ -76,15 +77,22 @@ def test_mistral_layout():
                    max_position_embeddings=256, sliding_window=None, tie_word_embeddings=False)
     targets = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj',
                'lm_head']
-    model = MODELS.build(it_cfg(LORA_CASE, llm_name='mistral', llm=dict(config=mistral),
-                                lora=dict(r=4, alpha=8, dropout=0.1, targets=targets),
-                                conversation='mistral_inst'))
-    ours = {k: v for k, v in model.state_dict().items()}
-    assert 'mistral_proj.weight' in ours and not any(k.startswith('llama') for k in ours)
-    official = {k.replace('.base_layer.', '.'): v for k, v in ours.items()}
+    llm = dict(it_cfg(LORA_CASE)['llm'], model=mistral,
+               peft=dict(type='LoRA', r=4, alpha=8, dropout=0.1, targets=targets))
+    model = MODELS.build(it_cfg(LORA_CASE, llm=llm, template='mistral_inst'))
+    ours = model.state_dict()
+    official = {}
+    for key, value in ours.items():
+        key = key.replace('.base_layer.', '.').replace('llm.model.', 'mistral_model.')
+        key = key.replace('llm_proj.', 'mistral_proj.').replace('qformer.query_tokens',
+                                                                'query_tokens')
+        key = key.replace('qformer.extra_query_tokens', 'extra_query_tokens')
+        official[key.replace('vision_encoder.', 'vision_encoder.encoder.')] = value
     assert 'mistral_model.base_model.model.lm_head.lora_A.default.weight' in official
-    assert detect_stage(official) == 3
+    assert 'mistral_proj.weight' in official and detect_stage(official) == 3
     assert set(get_converter('videochat2')(official)) == set(ours)
+    frozen = {k for k, p in model.named_parameters() if not p.requires_grad}
+    assert all('lora_' not in k for k in frozen) and any('lm_head.base_layer' in k for k in frozen)
 
 
 def test_cli(tmp_path):

@@ -32,17 +32,17 @@ def test_encode_img(case):
     instr = [instr] * video.shape[0] if isinstance(instr, str) else instr
     assert_close(model.encode_vision(_clips(video)), io['vit.vision_layernorm_out'])
     if model.qformer_tokenizer is not None:
-        ids, mask = model.qformer_text(instr, 'cpu')
+        ids, mask = model.tokenize_instructions(instr, 'cpu')
         assert torch.equal(ids, io['qformer.text_input_ids'])  # [CLS] ... [SEP]
         assert torch.equal(mask, io['qformer.text_attention_mask'])
         vision = model.encode_vision(_clips(video))
         assert_close(model.qformer(vision, ids, mask), io['qformer.last_hidden_state'])
-    assert_close(model.encode_img(_clips(video), instr), io['inputs_llama'])
+    assert_close(model.encode_media(_clips(video), instr), io['inputs_llama'])
     if 'image' in io:  # T == 1: img_pos_embed
         image_instr = facts['image_instruction']
         n = io['image'].shape[0]
         image_instr = [image_instr] * n if isinstance(image_instr, str) else image_instr
-        assert_close(model.encode_img(_clips(io['image']), image_instr), io['image.inputs_llama'])
+        assert_close(model.encode_media(_clips(io['image']), image_instr), io['image.inputs_llama'])
 
 
 @torch.no_grad()
@@ -52,17 +52,23 @@ def test_training_forward(case):
         pytest.skip('evaluation-only case')
     media = 'image' if '</Image>' in facts['train_conversations'][0] else 'video'
     clips = _clips(io[media])
-    embeds = model.encode_img(clips, facts['train_instructions'])
+    embeds = model.encode_media(clips, facts['train_instructions'])
     assert_close(embeds, io['train.img_embeds'])
-    for i, seg in enumerate(facts['train_segments']):
-        assert model.text_ids(seg['p_before']) == io[f'train.p_before_ids.{i}'].tolist()
-        assert model.text_ids(seg['p_after']) == io[f'train.p_after_ids.{i}'].tolist()
-    inputs, mask, labels = model.instruction_inputs(embeds, facts['train_conversations'], media)
+    segs = facts['train_segments']
+    for i, seg in enumerate(segs):
+        assert model.llm.tokenize(seg['p_before']).tolist() == \
+            io[f'train.p_before_ids.{i}'].tolist()
+        assert model.llm.tokenize(seg['p_after']).tolist() == io[f'train.p_after_ids.{i}'].tolist()
+        assert model.template.split_for_training(facts['train_conversations'][i], media) == \
+            (seg['p_before'], seg['p_after'])
+    batch = model.llm.training_inputs([s['p_before'] for s in segs], embeds,
+                                      [s['p_after'] for s in segs], model.template)
+    inputs, mask, labels = batch['inputs_embeds'], batch['attention_mask'], batch['labels']
     assert torch.all(inputs[:, 0] == 1.0)  # the constant BOS vector of the official code
     assert_close(inputs, io['train.inputs_embeds'])
     assert torch.equal(mask, io['train.attention_mask'])
     assert torch.equal(labels, io['train.labels'])
-    out = model.llm(inputs_embeds=inputs, attention_mask=mask, labels=labels)
+    out = model.llm(**batch)
     sup = labels[:, 1:] != -100
     assert_close(out.logits[:, :-1][sup][:8], io['train.logits_supervised_first8'])
     nll = torch.nn.functional.cross_entropy(out.logits[:, :-1][sup], labels[:, 1:][sup],
@@ -70,9 +76,9 @@ def test_training_forward(case):
     assert_close(nll, io['train.token_nll'])
     assert_close(out.loss, io['train.loss'])
     # the same through the algorithm's loss() with data samples
-    samples = [dict(conversation=c, instruction=i) for c, i in
+    samples = [dict(conversation=c, instruction=i, media_type=media) for c, i in
                zip(facts['train_conversations'], facts['train_instructions'])]
-    assert_close(model.loss(clips, samples)['loss_lm'], io['train.loss'])
+    assert_close(model.loss(clips, samples)['loss'], io['train.loss'])
 
 
 @torch.no_grad()
@@ -82,19 +88,21 @@ def test_generation(case):
         pytest.skip('training-only case')
     gen = manifest()[name]['gen']
     prompt = facts['gen_prompt']
-    segs = model.conversation.split_at_video(prompt)
+    segs = model.template.split_at_video(prompt)
     for i, (seg, bos) in enumerate(segs):
-        assert model.text_ids(seg, bos=bos) == io[f'gen.segment_ids.{i}'].tolist()
+        assert model.llm.tokenize(seg, bos=bos).tolist() == io[f'gen.segment_ids.{i}'].tolist()
     video = _clips(io['gen_video'])
-    assert_close(model.encode_img(video, [gen['qformer_instruction']]), io['gen.video_emb'])
-    text, ids = model.generate(video, prompt, gen['qformer_instruction'],
-                               max_new_tokens=gen['max_new_tokens'], return_ids=True)
-    assert ids.tolist() == io['gen.generate_output'][0].tolist()  # stopped on '##' '#'
-    assert text == facts['gen_decoded_raw']
+    assert_close(model.encode_media(video, [gen['qformer_instruction']]), io['gen.video_emb'])
+    # the fixture's stop ids are this tokenizer's ids of LLaMA's stop pieces
+    ids = model.generate_ids(video, prompt, gen['qformer_instruction'],
+                             stop=facts['stop_words_ids'], max_new_tokens=gen['max_new_tokens'])
+    assert ids == io['gen.generate_output'][0].tolist()  # stopped on '##' '#', not on '#'
+    text = model.decode_answer(ids)
+    assert model.decode_answer([0, 1, *ids]) == text == facts['gen_decoded_raw']
     assert text.split('###')[0].split('Assistant:')[-1].strip() == facts['gen_answer_text']
     embeds = model.context_embeds(video, prompt, gen['qformer_instruction'])
     assert_close(embeds, io['gen.inputs_embeds'])
-    first = model.llm(inputs_embeds=embeds)
+    first = model.llm(embeds)
     assert_close(first.logits[:, -1], io['gen.first_step_logits'])
 
 
@@ -107,7 +115,7 @@ def test_lora_layout(case):
         pytest.skip('no LoRA in this case')
     assert all(k.endswith('.default.weight') and '.self_attn.' in k for k in lora)
     ours = convert_videochat2(sd)
-    assert 'llama_model.base_model.model.model.layers.0.self_attn.q_proj.base_layer.weight' in ours
+    assert 'llm.model.base_model.model.model.layers.0.self_attn.q_proj.base_layer.weight' in ours
     assert not any(k.endswith('inv_freq') for k in ours)
-    trainable = {n for n, p in model.named_parameters() if p.requires_grad and 'llama_model' in n}
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad and 'llm.' in n}
     assert trainable == {k for k in ours if '.lora_' in k}

@@ -1,4 +1,5 @@
-"""High-level APIs: build a model from a config, classify videos, extract features."""
+"""High-level APIs: build a model from a config, classify videos, extract features, chat."""
+from .chat import ChatSession
 from .inference import (
                         backbone_features,
                         build_test_pipeline,
@@ -10,5 +11,5 @@ from .inference import (
                         topk_predictions,
 )
 
-__all__ = ['init_model', 'inference_recognizer', 'extract_features', 'backbone_features',
-           'build_test_pipeline', 'prepare_inputs', 'get_class_names', 'topk_predictions']
+__all__ = ['ChatSession', 'init_model', 'inference_recognizer', 'extract_features',
+           'backbone_features', 'build_test_pipeline', 'prepare_inputs', 'get_class_names', 'topk_predictions']

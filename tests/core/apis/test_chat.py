@@ -1,0 +1,96 @@
+"""ChatSession on the tiny random-weight video LLM: upload, multi-turn, streaming, bad input."""
+from pathlib import Path
+
+import mmcv
+import numpy as np
+import pytest
+import torch
+
+from mmvideofm.apis import ChatSession
+from mmvideofm.apis.chat import chat_frame_indices
+from mmvideofm.datasets.video_io import VideoReadError, write_video
+
+CONFIG = Path(__file__).parents[3] / 'configs' / '_base_' / 'models' / 'tiny_video_llm.py'
+GEN = dict(max_new_tokens=12)
+
+
+@pytest.fixture(scope='module')
+def session():
+    torch.manual_seed(0)
+    return ChatSession.from_config(CONFIG)
+
+
+@pytest.fixture(scope='module')
+def media(tmp_path_factory):
+    root = tmp_path_factory.mktemp('chat')
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 255, (20, 40, 48, 3), dtype=np.uint8)
+    video = str(root / 'clip.mp4')
+    write_video(video, frames, fps=10)
+    image = str(root / 'frame.png')
+    mmcv.imwrite(frames[0][..., ::-1], image)
+    broken = root / 'broken.mp4'
+    broken.write_bytes(b'not a video at all')
+    return video, image, str(broken)
+
+
+def test_frame_indices_official():
+    # Chat.get_index: seg = (n-1)/segments, start = int(seg/2), start + round(seg*i)
+    assert chat_frame_indices(20, 4) == [2, 7, 12, 16]
+    assert chat_frame_indices(1, 3) == [0, 0, 0]
+
+
+def test_multi_turn_streaming(session, media):
+    video, _, _ = media
+    frames = session.load_video(video)
+    assert frames.shape == (4, 32, 32, 3) and frames.dtype == np.uint8
+    assert session.history == []
+    a1 = session.ask('What is moving?', **GEN)
+    assert isinstance(a1, str)
+    pieces = list(session.stream('And then?', **GEN))
+    assert session.history == [('What is moving?', a1), ('And then?', ''.join(pieces))]
+    # the prompt of a third turn carries both answers (official: answer + separator)
+    prompt = session.prompt()
+    assert prompt.startswith('###Human: <Video><VideoHere></Video>\n###Human: What is moving?')
+    assert f'Assistant: {a1}###Human: And then?' in prompt
+    # greedy: the same question after reset gives the same answer, streamed or not
+    session.reset()
+    assert session.history == []
+    assert ''.join(session.stream('What is moving?', **GEN)) == a1
+    session.reset()
+    assert session.ask('What is moving?', **GEN) == a1
+
+
+def test_frame_time_message_template(session, media):
+    """VideoChat v1's template writes the frame-time message into the video turn."""
+    chat = ChatSession(session.model, template='videochat', num_frames=3)
+    assert chat.load_video(media[0]).shape == (3, 32, 32, 3)
+    prompt = chat.prompt()
+    assert 'The video contains 3 frames sampled at 0.3, 0.9, 1.6 seconds.' in prompt
+
+
+def test_image_chat_and_bad_input(session, media):
+    video, image, broken = media
+    frames = session.load_image(image)
+    assert frames.shape == (1, 32, 32, 3)
+    assert '<ImageHere>' in session.prompt('Q?')
+    assert isinstance(session.ask('What colour is it?', **GEN), str)
+    with pytest.raises(ValueError, match='load_image'):
+        session.load_video(image)  # image where a video is expected
+    with pytest.raises(ValueError, match='load_video'):
+        session.load_image(video)  # video where an image is expected
+    with pytest.raises(VideoReadError, match='broken.mp4'):
+        session.load_video(broken)
+    with pytest.raises(FileNotFoundError):
+        session.load_image(image + '.missing.png')
+    with pytest.raises(TypeError, match='unknown generation options'):
+        session.ask('hi', beams=3)
+    with pytest.raises(ValueError, match='empty'):
+        session.ask('  ')
+    with pytest.raises(ValueError, match='placeholder'):
+        session.ask('look at <ImageHere> again')
+    fresh = ChatSession(session.model)
+    with pytest.raises(RuntimeError, match='load_video'):
+        fresh.ask('hello?')
+    with pytest.raises(TypeError, match='cannot chat'):
+        ChatSession(torch.nn.Linear(2, 2))

@@ -55,7 +55,6 @@ def session_factory_from_config(config: str, checkpoint: str | None = None, devi
     base = ChatSession.from_config(config, checkpoint, device=device, **kw)
 
     def new_session() -> ChatSession:
-        return ChatSession(base.model, template=base.template, num_frames=base.num_frames,
-                           device=device)
+        return ChatSession(base.model, num_frames=base.num_frames, device=device)
 
     return new_session

@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
+import torch
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -278,6 +279,21 @@ def resolve_media(store: UploadStore, kind: str, ref: Any) -> tuple[StoredMedia,
     return store.resolve_local(url), False
 
 
+def restore_history(session: Any, turns: list[tuple[str, str]]) -> None:
+    """Give a fresh session the request's earlier ``(question, answer)`` turns (the API is
+    stateless: every request carries the whole conversation)."""
+    setter = getattr(session, 'restore_history', None)
+    if callable(setter):
+        setter(turns)
+        return
+    prop = getattr(type(session), 'history', None)
+    if isinstance(prop, property) and prop.fset is None:
+        raise APIError(400, f'{type(session).__name__} cannot take earlier turns: send the '
+                       f'video and only the last question (one user message)',
+                       param='messages')
+    session.history = list(turns)
+
+
 # --------------------------------------------------------------------------- app
 @dataclass
 class ServerSettings:
@@ -380,7 +396,7 @@ def create_app(session_factory: Callable[[], Any], store: UploadStore,
                 if temporary:  # base64 payloads live for one request only
                     store.delete(media)
         if conv.turns:
-            session.history = list(conv.turns)
+            restore_history(session, conv.turns)
         if not stream:
             return session.ask(conv.question, **conv.generation)
         return session.stream(conv.question, **conv.generation)
@@ -396,7 +412,7 @@ def create_app(session_factory: Callable[[], Any], store: UploadStore,
         cid, created = f'chatcmpl-{uuid.uuid4().hex}', int(time.time())
         loop = asyncio.get_running_loop()
         if not req.stream:
-            fut = loop.run_in_executor(executor, run_session, conv, False)
+            fut = loop.run_in_executor(executor, torch.no_grad()(run_session), conv, False)
             fut.add_done_callback(lambda _: adm.leave())
             try:
                 answer = await asyncio.shield(fut)
@@ -414,11 +430,12 @@ def create_app(session_factory: Callable[[], Any], store: UploadStore,
 
         def produce() -> None:
             try:
-                pieces: Iterator[str] = run_session(conv, True)
-                for piece in pieces:
-                    if cancelled.is_set():
-                        break
-                    loop.call_soon_threadsafe(queue.put_nowait, ('piece', piece))
+                with torch.no_grad():  # grad mode is per thread
+                    pieces: Iterator[str] = run_session(conv, True)
+                    for piece in pieces:
+                        if cancelled.is_set():
+                            break
+                        loop.call_soon_threadsafe(queue.put_nowait, ('piece', piece))
             except BaseException as e:  # noqa: B036 (handed to the response, not swallowed)
                 loop.call_soon_threadsafe(queue.put_nowait, ('error', e))
             else:

@@ -131,6 +131,8 @@ def build_ui(session_factory: Callable[[], Any], store: UploadStore,
         except Exception as e:
             yield history[:-1], question, f'**Generation failed:** {type(e).__name__}: {e}'
             return
+        if not answer:
+            history[-1] = {'role': 'assistant', 'content': '*(the model gave an empty answer)*'}
         yield history, '', (f'`{state["media"].original_name}`: {len(history) // 2} turn(s) so '
                             f'far; **Clear chat** starts over on the same video.')
 

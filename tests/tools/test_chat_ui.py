@@ -1,0 +1,160 @@
+"""Browser test of the chat web UI: ``tools/chat_ui.py`` on the tiny random-weight video-LLM,
+driven by Playwright on Debian's chromium (``make sysdeps`` installs it; no browser download).
+
+Uploads a synthetic mp4, checks the frames and a streamed answer appear over two turns, picks a
+sample, clears; uploads a non-video file and a too-large file and checks the messages.
+``MMVIDEOFM_CHAT_UI_SCREENSHOT=docs/chat_ui.png`` also saves the screenshot the docs show.
+"""
+from __future__ import annotations
+
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import pytest
+
+from mmvideofm.datasets.synthetic import SyntheticWorld, WorldConfig
+from mmvideofm.datasets.video_io import write_video
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = 'configs/_base_/models/tiny_video_llm.py'
+CHROMIUM = shutil.which('chromium') or ('/usr/bin/chromium' if osp.exists('/usr/bin/chromium')
+                                        else None)
+CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                 '--disable-component-update', '--disable-sync', '--no-first-run']
+MAX_UPLOAD_MB = 0.1
+TIMEOUT_MS = 60_000
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason='chromium not found: run `make sysdeps` '
+                                '(apt-get install chromium) for the browser test')
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope='module')
+def ui_url(tmp_path_factory):
+    """``tools/chat_ui.py`` in a subprocess; its URL once it answers."""
+    work = tmp_path_factory.mktemp('chat_ui')
+    port = _free_port()
+    log = open(work / 'ui.log', 'w+')
+    proc = subprocess.Popen(
+        [sys.executable, 'tools/chat_ui.py', CONFIG, '--work-dir', str(work), '--port',
+         str(port), '--max-upload-mb', str(MAX_UPLOAD_MB)], cwd=REPO, stdout=log,
+        stderr=subprocess.STDOUT, env=dict(os.environ, OMP_NUM_THREADS='1',
+                                           GRADIO_ANALYTICS_ENABLED='False',
+                                           PYTHONPATH=REPO))
+    url = f'http://127.0.0.1:{port}/'
+    deadline = time.monotonic() + 180
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f'tools/chat_ui.py did not start:\n{log.read()[-3000:]}')
+            time.sleep(0.5)
+        yield url, work
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope='module')
+def page(ui_url):
+    from playwright.sync_api import sync_playwright
+    with tempfile.TemporaryDirectory() as profile, sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={'width': 1280, 'height': 900})
+        pg = ctx.new_page()
+        pg.set_default_timeout(TIMEOUT_MS)
+        pg.goto(ui_url[0])
+        pg.wait_for_selector('#upload input[data-testid=file-upload]', state='attached')
+        yield pg
+        ctx.close()
+
+
+def _upload(page, path: str) -> str:
+    """Upload a file; the status line once it names the file as loaded or refused."""
+    page.locator('#upload input[data-testid=file-upload]').set_input_files(path)
+    page.wait_for_function(
+        "name => { const t = document.querySelector('#status').innerText;"
+        " return t.includes(name) && (t.includes('Loaded') || t.includes('refused')); }",
+        arg=osp.basename(path))
+    return page.inner_text('#status')
+
+
+def _ask(page, question: str, turns: int) -> list[str]:
+    page.fill('#question textarea', question)
+    page.click('#send')
+    page.wait_for_function(
+        f"document.querySelector('#status').innerText.includes('{turns} turn(s) so far')")
+    return page.evaluate("Array.from(document.querySelectorAll('#chatbot [data-testid=bot]'))"
+                         ".map(e => e.innerText)")
+
+
+def test_upload_video_then_chat(page, ui_url, tmp_path):
+    clip = SyntheticWorld(WorldConfig(num_frames=16, size=32), seed=1).sample(3, 'direction')
+    video = write_video(str(tmp_path / 'my clip.mp4'), clip.frames, fps=8)
+    status = _upload(page, video)
+    assert 'Loaded my clip.mp4: 16 frames at 8 fps, 32x32' in status
+    assert page.locator('#frames img').count() >= 1  # the frames the model sees
+    stored = os.listdir(ui_url[1] / 'uploads')
+    assert len(stored) == 1 and stored[0] != 'my clip.mp4'  # a generated name
+    answers = _ask(page, 'What is moving in the video?', 1)
+    assert len(answers) == 1 and answers[0].strip()  # random weights: any non-empty text
+    answers = _ask(page, 'And where does it go?', 2)
+    assert len(answers) == 2 and answers[1].strip()
+    user_msgs = page.evaluate("Array.from(document.querySelectorAll('#chatbot [data-testid=user]'))"
+                              ".map(e => e.innerText)")
+    assert user_msgs == ['What is moving in the video?', 'And where does it go?']
+    shot = os.environ.get('MMVIDEOFM_CHAT_UI_SCREENSHOT')
+    if shot:
+        page.screenshot(path=shot, full_page=True)
+    page.click('#clear')
+    page.wait_for_function("document.querySelectorAll('#chatbot [data-testid=bot]').length == 0")
+    assert 'Chat cleared' in page.inner_text('#status')
+
+
+def test_pick_a_sample(page):
+    page.click('#sample input')
+    page.click('[data-testid=dropdown-option] >> nth=1')
+    page.wait_for_function("document.querySelector('#status').innerText.includes("
+                           "'synthetic_direction_1.mp4')")
+    assert 'Loaded' in page.inner_text('#status')
+
+
+def test_non_video_file_is_refused(page, tmp_path):
+    fake = tmp_path / 'notes.mp4'
+    fake.write_text('these are meeting notes, not a video\n' * 20)
+    status = _upload(page, str(fake))
+    assert "Upload refused: 'notes.mp4' is not a readable video" in status
+    other = tmp_path / 'notes.txt'
+    other.write_text('hello')
+    status = _upload(page, str(other))
+    assert "Upload refused: 'notes.txt' is not a supported file type (.txt)" in status
+
+
+def test_too_large_file_is_refused(page, tmp_path):
+    big = tmp_path / 'big.mp4'
+    big.write_bytes(os.urandom(int(1.5 * MAX_UPLOAD_MB * 1024 * 1024)))
+    status = _upload(page, str(big))
+    assert "Upload refused: 'big.mp4' is too large: 153.6 KB, the limit is 102.4 KB" in status

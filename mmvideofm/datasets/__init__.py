@@ -1,5 +1,11 @@
 """Datasets, transforms and video I/O (importing this registers them)."""
 from .hooks import BadSampleReportHook
+from .instruction import (
+    BuildConversation,
+    CaptionDataset,
+    InstructionDataset,
+    InstructionSampleFrames,
+)
 from .repeat_aug_dataset import VideoRepeatAugDataset
 from .synthetic_dataset import SyntheticVideoDataset
 from .transforms import ArrayVideoReader, ShortVideoError, VideoDecode, VideoInit, VideoSampleFrames
@@ -10,7 +16,8 @@ __all__ = [
     'VideoReader', 'VideoReadError', 'ShortVideoError', 'open_video', 'write_video',
     'write_frames', 'ArrayVideoReader', 'VideoInit', 'VideoDecode', 'VideoSampleFrames',
     'VideoListDataset', 'VideoRepeatAugDataset', 'SyntheticVideoDataset', 'SkipBadSamplesMixin',
-    'BadSampleReportHook',
+    'BadSampleReportHook', 'InstructionDataset', 'CaptionDataset', 'InstructionSampleFrames',
+    'BuildConversation',
 ]
 from .video_text_jsonl import ClipWindow, VideoTextJsonlDataset  # noqa: E402
 

@@ -10,6 +10,7 @@ from mmvideofm.models.llm.conversation import (
     MVBENCH_PROMPT,
     VIDEO_CAPTION_PROMPTS,
     MultipleChoicePrompt,
+    frame_seconds,
     frame_time_message,
     get_conversation_template,
 )
@@ -34,11 +35,11 @@ def test_training_conversation_and_label_mask_match_the_official(sample):
 
 def test_frame_time_message_matches_the_official():
     # fixture sample 0: 8 frames at 0.5 s steps (fps 2, indices 1, 3, ...); python round()
-    assert frame_time_message(range(1, 16, 2), 2.0) == SAMPLES[0]['msg']
-    assert frame_time_message([0, 1, 2], 8.0) == (' The video contains 3 frames sampled at '
-                                                  '0.0, 0.1, 0.2 seconds. ')  # round(0.125)=0.1
+    assert frame_time_message(frame_seconds(range(1, 16, 2), 2.0)) == SAMPLES[0]['msg']
+    assert frame_time_message(frame_seconds([0, 1, 2], 8.0)) == (
+        ' The video contains 3 frames sampled at 0.0, 0.1, 0.2 seconds. ')  # round(0.125)=0.1
     with pytest.raises(ValueError, match='positive fps'):
-        frame_time_message([0], 0)
+        frame_seconds([0], 0)
 
 
 def test_vicuna_mask_keeps_headers_and_the_final_separator():

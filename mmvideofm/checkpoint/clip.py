@@ -11,7 +11,8 @@ them one reader:
 - :func:`convert_clip` (converter ``clip``) maps what it read to the OpenAI key names
   (``visual.conv1.weight``, ``transformer.resblocks.i.*``, ``token_embedding.weight``,
   ``logit_scale``, ...): ``module.`` prefixes and open_clip's ``text.`` tower prefix go, the
-  JIT scalars (``input_resolution``, ``context_length``, ``vocab_size``) are dropped, and
+  JIT scalars (``input_resolution``, ``context_length``, ``vocab_size``) and the causal
+  ``attn_mask`` buffer a TorchScript archive carries are dropped, and
   layouts that are not an OpenAI-style ViT CLIP (transformers' ``vision_model.``, ResNet or
   timm towers) are refused with a message saying what they look like.
 - :func:`clip_sizes` reads the tower sizes off the keys (as OpenAI's ``build_model``).
@@ -58,7 +59,8 @@ def load_clip_checkpoint(path: str | os.PathLike, trusted: bool = False
 def convert_clip(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Any OpenAI / open_clip ViT CLIP state dict -> OpenAI key names."""
     sd = {k[len('module.'):] if k.startswith('module.') else k: v
-          for k, v in state_dict.items() if k not in _JIT_SCALARS}
+          for k, v in state_dict.items()
+          if k not in _JIT_SCALARS and not k.endswith('attn_mask')}  # TorchScript buffers
     keys = list(sd)
     if any(k.startswith(('vision_model.', 'text_model.')) for k in keys):
         raise NotCLIPCheckpointError(

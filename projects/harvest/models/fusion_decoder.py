@@ -175,10 +175,15 @@ class HarvestFusionDecoder(nn.Module):
         queries = self.visual_queries.expand(tokens.shape[0], -1, -1)
         return self.visual_pooler_norm(self.visual_attn_pooler(queries, tokens))
 
-    def forward(self, video_tokens: torch.Tensor, text_embeds: torch.Tensor) -> torch.Tensor:
-        """Vocabulary logits ``(B, n, V)`` of text features ``(B, n, Wt)`` given the video."""
+    def forward_features(self, video_tokens: torch.Tensor, text_embeds: torch.Tensor
+                         ) -> torch.Tensor:
+        """Fused text features ``(B, n, Wt)`` (before the vocabulary head)."""
         pooled = self.pool_video(video_tokens)
         x = self.text_norm(text_embeds)
         for self_attn_ff, cross_attn in self.multimodal_layers:
             x = cross_attn(self_attn_ff(x), pooled)
-        return self.predictor(x)
+        return x
+
+    def forward(self, video_tokens: torch.Tensor, text_embeds: torch.Tensor) -> torch.Tensor:
+        """Vocabulary logits ``(B, n, V)`` of text features ``(B, n, Wt)`` given the video."""
+        return self.predictor(self.forward_features(video_tokens, text_embeds))

@@ -29,6 +29,9 @@ from mmvideofm.registry import MODELS
 
 __all__ = ['Harvest', 'mask_text_ids']
 
+#: the text-tower parts official ``clip_freeze_text`` freezes
+FROZEN_TEXT = ('transformer', 'token_embedding', 'positional_embedding', 'ln_final',
+               'text_projection')
 DEFAULT_LOSSES = dict(vtc=dict(type='VTCLoss'), mlm=dict(type='MLMLoss'))
 
 
@@ -66,6 +69,10 @@ class Harvest(VideoTextPretrainer):
             released code only protects padding).
         released: The released code's behaviour in one switch: ``drop_patches=False``,
             ``protect_sot_eot=False`` and no MLM decoder (the ``mlm`` loss is refused).
+        freeze_text: Freeze the CLIP text tower (official ``clip_freeze_text=True``:
+            ``transformer``, ``token_embedding``, ``positional_embedding``, ``ln_final``,
+            ``text_projection``); ``text_mask_embedding``, ``logit_scale`` and the decoder
+            still train.
         losses: ``{name: config}`` among ``vtc`` / ``mlm`` / ``cap``; default VTC + MLM.
         max_txt_len: Caption length in tokens (official 77).
     """
@@ -84,6 +91,7 @@ class Harvest(VideoTextPretrainer):
                  drop_patches: bool = True,
                  protect_sot_eot: bool = True,
                  released: bool = False,
+                 freeze_text: bool = False,
                  losses: dict | None = None,
                  max_txt_len: int = 77,
                  seed: int | None = None,
@@ -100,6 +108,9 @@ class Harvest(VideoTextPretrainer):
         self.video_drop_ratio = check_ratio(video_drop_ratio, 'video_drop_ratio')
         self.drop_patches = drop_patches and not released
         self.protect_sot_eot = protect_sot_eot and not released
+        if freeze_text:
+            for name in FROZEN_TEXT:
+                getattr(self.text_encoder, name).requires_grad_(False)
 
     # ------------------------------------------------------------------ heads
     def build_heads(self, embed_dim, temp, pool_norm_eps, itm_head, mlm_head) -> None:
@@ -192,14 +203,23 @@ class Harvest(VideoTextPretrainer):
         if 'vtc' in self.losses:  # the masked text's EOT feature, as official
             losses['loss_vtc'] = self.losses['vtc'](video_feat, text_feat, self.temp, idx)
         if 'mlm' in self.losses:
-            losses['loss_mlm'] = self.losses['mlm'](
-                self.caption_decoder(video_tokens, text_hidden), labels)
+            losses['loss_mlm'] = self.losses['mlm'](*self.mlm_logits(video_tokens, text_hidden,
+                                                                     labels))
         if 'cap' in self.losses:
             if text_masked is not None:
                 text_hidden = self.encode_text(text)[0]
             losses['loss_cap'] = self.losses['cap'](*self.caption_logits(video_tokens,
                                                                          text_hidden, text))
         return losses
+
+    def mlm_logits(self, video_tokens: torch.Tensor, text_hidden: torch.Tensor,
+                   labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Vocabulary logits of the masked positions only ``(1, M, V)`` and their labels
+        ``(1, M)``: the fusion decoder reads the whole masked text, the head (a 49408-way
+        Linear) runs where the loss looks. Same loss as the official full-sequence logits."""
+        fused = self.caption_decoder.forward_features(video_tokens, text_hidden)
+        selected = labels != -100
+        return self.caption_decoder.predictor(fused[selected])[None], labels[selected][None]
 
     def caption_logits(self, video_tokens: torch.Tensor, text_hidden: torch.Tensor,
                        text: BaseDataElement) -> tuple[torch.Tensor, torch.Tensor]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import threading
 import time
 import uuid
@@ -127,15 +128,27 @@ class APIError(Exception):
         return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
 
 
+_TYPE_NAME = re.compile(r'^(str|int|float|bool|list|dict|none)$|[\[\]]')
+
+
 def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
-    """``'messages.0.role: Input should be ...'`` for the first few problems."""
-    parts, first = [], None
-    for err in exc.errors()[:4]:
-        loc = [str(p) for p in err.get('loc', ()) if p != 'body']
-        # a discriminated union adds the tag name ('text', ...) to the location: keep it
-        where = '.'.join(loc) or 'body'
-        first = first or where
-        parts.append(f'{where}: {err.get("msg", "invalid")}')
+    """``'messages.0.content.0.video_url.url: String should have ...'`` for the first few
+    problems. Union branches are folded away: type names and repeated discriminator tags
+    leave the path, and a branch that failed higher up than another is dropped."""
+    found = []
+    for err in exc.errors():
+        loc = []
+        for p in err.get('loc', ()):
+            if p == 'body' or (isinstance(p, str) and _TYPE_NAME.search(p)):
+                continue
+            if loc and p == loc[-1]:  # the tag of a discriminated union, then the field
+                continue
+            loc.append(p)
+        found.append((tuple(loc), err.get('msg', 'invalid')))
+    deepest = [(loc, msg) for loc, msg in found
+               if not any(len(o) > len(loc) and o[:len(loc)] == loc for o, _ in found)]
+    parts = [f'{".".join(map(str, loc)) or "body"}: {msg}' for loc, msg in deepest[:4]]
+    first = '.'.join(map(str, deepest[0][0])) if deepest else None
     return 'invalid request: ' + '; '.join(parts), first
 
 

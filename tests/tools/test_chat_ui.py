@@ -7,6 +7,7 @@ sample, clears; uploads a non-video file and a too-large file and checks the mes
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import os.path as osp
 import shutil
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 
 import pytest
 
@@ -41,33 +43,32 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope='module')
-def ui_url(tmp_path_factory):
-    """``tools/chat_ui.py`` in a subprocess; its URL once it answers."""
-    work = tmp_path_factory.mktemp('chat_ui')
+@contextlib.contextmanager
+def tool_server(script: str, *args: str, log_path: str, ready_path: str = '/',
+                timeout: float = 240) -> Iterator[str]:
+    """Run ``tools/<script>`` with ``--port`` in a subprocess; yields its base URL once
+    ``ready_path`` answers 200 (the log's tail in the failure message otherwise)."""
     port = _free_port()
-    log = open(work / 'ui.log', 'w+')
+    log = open(log_path, 'w+')
     proc = subprocess.Popen(
-        [sys.executable, 'tools/chat_ui.py', CONFIG, '--work-dir', str(work), '--port',
-         str(port), '--max-upload-mb', str(MAX_UPLOAD_MB)], cwd=REPO, stdout=log,
-        stderr=subprocess.STDOUT, env=dict(os.environ, OMP_NUM_THREADS='1',
-                                           GRADIO_ANALYTICS_ENABLED='False',
-                                           PYTHONPATH=REPO))
-    url = f'http://127.0.0.1:{port}/'
-    deadline = time.monotonic() + 180
+        [sys.executable, script, *args, '--port', str(port)], cwd=REPO, stdout=log,
+        stderr=subprocess.STDOUT, env=dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO,
+                                           GRADIO_ANALYTICS_ENABLED='False'))
+    url = f'http://127.0.0.1:{port}'
+    deadline = time.monotonic() + timeout
     try:
         while True:
             try:
-                with urllib.request.urlopen(url, timeout=2) as r:
+                with urllib.request.urlopen(url + ready_path, timeout=2) as r:
                     if r.status == 200:
                         break
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.seek(0)
-                pytest.fail(f'tools/chat_ui.py did not start:\n{log.read()[-3000:]}')
+                pytest.fail(f'{script} did not start:\n{log.read()[-3000:]}')
             time.sleep(0.5)
-        yield url, work
+        yield url
     finally:
         proc.terminate()
         try:
@@ -75,6 +76,15 @@ def ui_url(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope='module')
+def ui_url(tmp_path_factory):
+    """``tools/chat_ui.py`` on the tiny model; its URL and work dir."""
+    work = tmp_path_factory.mktemp('chat_ui')
+    with tool_server('tools/chat_ui.py', CONFIG, '--work-dir', str(work), '--max-upload-mb',
+                     str(MAX_UPLOAD_MB), log_path=str(work / 'ui.log')) as url:
+        yield url + '/', work
 
 
 @pytest.fixture(scope='module')

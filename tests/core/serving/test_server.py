@@ -102,6 +102,11 @@ def test_uploaded_file_and_local_path(client, clip_mp4, media_root):
     (dict(temperature=3), openai.BadRequestError, 'temperature: Input should be less'),
     (dict(extra_body={'frobnicate': 1}), openai.BadRequestError,
      'frobnicate: Extra inputs are not permitted'),
+    (dict(messages=[_user('q', {'type': 'video_url', 'video_url': {'url': ''}})]),
+     openai.BadRequestError, r'request: messages\.0\.content\.1\.video_url\.url: String should '
+     r'have at least 1 character$'),
+    (dict(messages=[_user('q', {'type': 'audio', 'audio': {}})]), openai.BadRequestError,
+     r"messages\.0\.content\.1: Input tag 'audio' found using 'type' does not match"),
     (dict(messages=[_user('q', {'type': 'video_url', 'video_url': {'url': 'http://x/v.mp4'}})]),
      openai.BadRequestError, 'does not download URLs'),
     (dict(messages=[_user('q', {'type': 'video_url', 'video_url': {'url': '/etc/passwd'}})]),

@@ -29,11 +29,12 @@ def _as_module(cfg: dict | nn.Module | None) -> nn.Module | None:
 
 class AnswerText:
     """Token ids -> the answer text, incrementally (official ``answer``): drop a leading
-    ``<unk>`` / ``<s>``, cut at the first stop string, keep what follows an assistant role
-    marker at the start, strip. :meth:`push` returns only text that can no longer change
-    (held back: trailing spaces, a possible stop-string prefix, an incomplete UTF-8 byte), so
-    the pieces joined equal :meth:`final`. A role marker after text already shown ends the
-    answer (the official post-processing would keep only what follows it)."""
+    ``<unk>`` / ``<s>``, cut at the first stop string, drop a leading assistant role marker,
+    strip. :meth:`push` returns only text that can no longer change (held back: trailing
+    spaces, a possible stop-string or role-marker prefix, an incomplete UTF-8 byte), so the
+    pieces joined equal the whole answer. Difference: a role marker after some text ends the
+    answer here, where the official ``split('Assistant:')[-1]`` keeps only what follows it
+    (that would retract text already streamed)."""
 
     def __init__(self, llm: CausalLM, template: ConversationTemplate) -> None:
         self.llm = llm
@@ -52,9 +53,9 @@ class AnswerText:
         text = self.llm.decode(ids)
         for stop in self.stops:
             text = text.split(stop)[0]
-        if self.role in text:
+        if self.role in text:  # a leading role marker is dropped, a later one ends it
             head, _, tail = text.partition(self.role)
-            text = head if self.shown else text.split(self.role)[-1]
+            text = tail if not head.strip() else head
         text = text.lstrip()
         if final:
             return text.rstrip()
@@ -106,6 +107,8 @@ class BaseVideoLLM(BaseVideoAlgorithm):
         max_txt_len: Q-Former instruction tokens kept (left truncation; the LLM's own text
             limit is ``llm.max_txt_len``).
         freeze_vision / freeze_qformer: Stage switches (the LLM's are in its ``tuning``).
+        generation_cfg: Generation options of ``predict`` (official MVBench: greedy, 100 new
+            tokens).
         data_preprocessor / seed / init_cfg: See :class:`BaseVideoAlgorithm`.
     """
 
@@ -121,6 +124,7 @@ class BaseVideoLLM(BaseVideoAlgorithm):
                  template: str | dict | ConversationTemplate = 'vicuna_v0',
                  num_frames: int = 8, image_size: int = 224, max_txt_len: int = 512,
                  freeze_vision: bool = False, freeze_qformer: bool = False,
+                 generation_cfg: dict | None = None,
                  data_preprocessor: dict | nn.Module | None = None, seed: int | None = None,
                  init_cfg: dict | list | None = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, seed=seed, init_cfg=init_cfg)
@@ -150,6 +154,7 @@ class BaseVideoLLM(BaseVideoAlgorithm):
             self.qformer_tokenizer = tok
         self.template = get_conversation_template(template)
         self.num_frames, self.image_size, self.max_txt_len = num_frames, image_size, max_txt_len
+        self.generation_cfg = dict(max_new_tokens=100, do_sample=False, **(generation_cfg or {}))
         if freeze_vision:
             self.vision_encoder.requires_grad_(False)
         if freeze_qformer and self.qformer is not None:
@@ -255,8 +260,8 @@ class BaseVideoLLM(BaseVideoAlgorithm):
         return text.shown + text.final()
 
     def predict(self, inputs: torch.Tensor, data_samples: list | None = None) -> list:
-        """Greedy answers to each sample's ``question`` (metainfo; optional ``system``,
-        ``answer_prefill``), stored as ``pred_text`` on the data samples."""
+        """Answers (``generation_cfg``) to each sample's ``question`` (metainfo; optional
+        ``system``, ``instruction``, ``answer_prefill``), stored as ``pred_text``."""
         video = as_clip_batch(inputs)
         media = 'image' if video.shape[2] == 1 else 'video'
         for i, ds in enumerate(data_samples or []):
@@ -267,5 +272,6 @@ class BaseVideoLLM(BaseVideoAlgorithm):
             prompt = conv.get_prompt(meta.get('answer_prefill'))
             segments = prompt.split(self.template.placeholder(media))
             visual = self.encode_media(video[i:i + 1], [meta.get('instruction', '')])
-            ds.set_field(self.answer(segments, [visual[0]]), 'pred_text', field_type='metainfo')
+            answer = self.answer(segments, [visual[0]], **self.generation_cfg)
+            ds.set_field(answer, 'pred_text', field_type='metainfo')
         return data_samples

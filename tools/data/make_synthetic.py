@@ -56,8 +56,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument('--fps', type=float, default=8.0)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--workers', type=int, default=0, help='processes (0: in this process)')
-    p.add_argument('--format', default='mp4', choices=['mp4', 'frames'],
-                   help='mp4 files or JPEG/PNG frame folders')
+    p.add_argument('--format', default='mp4', choices=['mp4', 'frames', 'instruction'],
+                   help='mp4 files or JPEG/PNG frame folders; instruction: clips of every task '
+                   '(--num-* per task) + video-LLM annotations in the VideoChat2 formats '
+                   '(mmvideofm/datasets/synthetic/instruction.py)')
     p.add_argument('--frame-ext', default='jpg', choices=['jpg', 'png'])
     p.add_argument('--codec', default='auto',
                    help="mp4 encoder: auto (lossless libx264rgb if available), libx264, mpeg4")
@@ -82,8 +84,24 @@ def export_long(args: argparse.Namespace) -> dict:
     return meta
 
 
+def export_instruction(args: argparse.Namespace) -> dict:
+    """``--format instruction``: ``out/videos/<task>/...`` + ``out/{caption,it_*}_<split>.json``."""
+    from mmvideofm.datasets.synthetic.instruction import export_instruction_data
+    cfg = WorldConfig(num_frames=args.frames, size=args.size, max_objects=args.max_objects,
+                      fps=args.fps)
+    t0 = time.perf_counter()
+    meta = export_instruction_data(args.out, args.num_train, args.num_val, args.num_test, config=cfg,
+                                   seed=args.seed, workers=args.workers, codec=args.codec,
+                                   progress=not args.no_progress)
+    print(f'wrote {sum(meta["rows"].values())} annotation rows to {args.out} in '
+          f'{time.perf_counter() - t0:.1f} s')
+    return meta
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
+    if args.format == 'instruction':
+        return export_instruction(args)
     if args.long_videos:
         return export_long(args)
     old = previous_export(args.out)

@@ -128,3 +128,12 @@ def test_tokenizer_rebuilds_deterministically(tmp_path):
 def test_bad_tasks_are_named(tmp_path):
     with pytest.raises(KeyError, match=r"unknown synthetic tasks \['colour'\]"):
         export_instruction_data(str(tmp_path), tasks=['colour'])
+
+
+def test_make_synthetic_instruction_format(tmp_path):
+    from tools.data.make_synthetic import main
+    meta = main(['--format', 'instruction', '--out', str(tmp_path), '--num-train', '1',
+                 '--num-val', '0', '--num-test', '0', '--frames', '8', '--size', '16',
+                 '--no-progress'])
+    assert meta['format'] == 'instruction' and meta['tasks'] == list(TASKS)
+    assert len(load(str(tmp_path), 'it_mcq_train.json')) == len(TASKS)  # one clip per task

@@ -89,6 +89,8 @@ class VideoTextScore(_ScoreStage):
         num_frames: Uniform frames per clip (InternVid: 4).
         size: Frame side the model takes.
         field: Output field (``UMT_Score``).
+        init_seed: Torch seed the model is built under (a model without checkpoint gets the
+            same random weights in every worker and on every backend).
     """
 
     default_name = 'umt_score'
@@ -96,7 +98,7 @@ class VideoTextScore(_ScoreStage):
     def __init__(self, config: str | None = None, checkpoint: str | None = None,
                  model: dict | None = None, imports: list[str] | tuple = (),
                  num_frames: int = 4, size: int = 224, field: str = 'UMT_Score',
-                 **kwargs) -> None:
+                 init_seed: int = 0, **kwargs) -> None:
         super().__init__(field=field, **kwargs)
         if (config is None) == (model is None):
             raise ValueError('VideoTextScore needs exactly one of `config` (a model config '
@@ -104,6 +106,7 @@ class VideoTextScore(_ScoreStage):
         self.config, self.checkpoint, self.model_cfg = config, checkpoint, model
         self.imports = list(imports)
         self.num_frames, self.size = num_frames, size
+        self.init_seed = init_seed
         self.model = None
 
     def setup(self) -> None:
@@ -114,13 +117,15 @@ class VideoTextScore(_ScoreStage):
         from mmvideofm.registry import MODELS
         if self.imports:
             import_modules_from_strings(self.imports)
-        if self.config is not None:
-            from mmvideofm.apis import init_model
-            self.model = init_model(resolve_local_path(self.config, 'scores.config'),
-                                    self.checkpoint, device=self.device)
-            return
-        init_default_scope('mmvideofm')
-        model = MODELS.build(dict(self.model_cfg))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.init_seed)
+            if self.config is not None:
+                from mmvideofm.apis import init_model
+                self.model = init_model(resolve_local_path(self.config, 'scores.config'),
+                                        self.checkpoint, device=self.device)
+                return
+            init_default_scope('mmvideofm')
+            model = MODELS.build(dict(self.model_cfg))
         if self.checkpoint is not None:
             ckpt = load_checkpoint_file(resolve_local_path(self.checkpoint, 'scores.checkpoint'))
             model.load_state_dict(unwrap_state_dict(ckpt), strict=True)
@@ -148,8 +153,9 @@ def build_clip(cfg: dict, key: str, device: str = 'cpu') -> tuple[nn.Module, Any
     import open_clip
     cfg = dict(cfg)
     if 'model_cfg' in cfg:
-        torch.manual_seed(int(cfg.get('seed', 0)))
-        model = open_clip.CLIP(**cfg['model_cfg'])
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(cfg.get('seed', 0)))
+            model = open_clip.CLIP(**cfg['model_cfg'])
         tokenizer = open_clip.tokenize
     else:
         name = cfg.get('model_name')
@@ -219,8 +225,9 @@ def load_aesthetic_mlp(path: str | None, input_dim: int, seed: int | None) -> nn
                              'local LAION aesthetic predictor file (e.g. '
                              'sac+logos+ava1-l14-linearMSE.pth), or random_seed for a random '
                              'head (tests)')
-        torch.manual_seed(seed)
-        return LaionAestheticMLP(input_dim).eval()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return LaionAestheticMLP(input_dim).eval()
     sd = convert_laion_aesthetic(unwrap_state_dict(load_checkpoint_file(
         resolve_local_path(path, 'scores.mlp_weights'))))
     mlp = LaionAestheticMLP(input_dim, 'linear' if len(sd) == 2 else 'mlp')

@@ -93,9 +93,11 @@ def convert_seine(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Ten
         hint = ('an SD-1.4 UNet: use the seine/sd14 converter'
                 if 'conv_in.weight' in sd else 'first keys: ' + ', '.join(list(sd)[:6]))
         raise ValueError(f'not a SEINE checkpoint (no conv_in / attn_temp keys); {hint}')
-    if sd['conv_in.weight'].shape[1] != 9:
-        raise ValueError(f'conv_in has {sd["conv_in.weight"].shape[1]} input channels, SEINE '
-                         f'has 9: for a 4-channel LaVie UNet use the seine/lavie converter')
+    cin, cout = sd['conv_in.weight'].shape[1], sd['conv_out.weight'].shape[0]
+    if cin != 2 * cout + 1:
+        raise ValueError(f'conv_in has {cin} input channels, SEINE has 2 * {cout} + 1 = '
+                         f'{2 * cout + 1} ([x_t, mask, masked latent]): for a {cout}-channel '
+                         f'LaVie UNet use the seine/lavie converter')
     out = {}
     for k, v in sd.items():
         if k.endswith(_ROTARY):

@@ -65,8 +65,8 @@ def _vae_downscale(vae: nn.Module) -> int:
 def _as_float_image(image) -> torch.Tensor:
     """(3, H, W) float in [0, 1] from a PIL image, HWC uint8 array or CHW/HWC tensor."""
     if not isinstance(image, (np.ndarray, torch.Tensor)):
-        image = np.asarray(image.convert('RGB'))
-    t = torch.as_tensor(np.asarray(image) if isinstance(image, np.ndarray) else image)
+        image = np.array(image.convert('RGB'))
+    t = torch.as_tensor(np.array(image) if isinstance(image, np.ndarray) else image)
     if t.dim() != 3:
         raise ValueError(f'scene image must be (H, W, 3) or (3, H, W), got {tuple(t.shape)}')
     if t.shape[-1] in (3, 4) and t.shape[0] not in (3, 4):

@@ -299,7 +299,7 @@ class SEINEUNet(nn.Module):
         upcast_attention: fp32 attention scores in the spatial / cross attentions.
         rotary_dim: channels of each head rotated by the temporal RoPE.
         config: an SD ``unet/config.json`` (path or dict) that provides every argument
-            above it does not override (:func:`sd_unet_config_to_seine`).
+            but ``in_channels`` and ``rotary_dim`` (:func:`sd_unet_config_to_seine`).
     """
 
     def __init__(self, in_channels: int = 9, out_channels: int = 4,
@@ -313,7 +313,7 @@ class SEINEUNet(nn.Module):
                  upcast_attention: bool = False, rotary_dim: int = 32,
                  config: dict | str | None = None) -> None:
         if config is not None:  # every argument from the SD config file / dict
-            self.__init__(**sd_unet_config_to_seine(config, in_channels))
+            self.__init__(**sd_unet_config_to_seine(config, in_channels), rotary_dim=rotary_dim)
             return
         super().__init__()
         for t in (*down_block_types, *up_block_types):
@@ -326,6 +326,11 @@ class SEINEUNet(nn.Module):
         n = len(block_out_channels)
         heads = ([attention_head_dim] * n if isinstance(attention_head_dim, int)
                  else list(attention_head_dim))
+        dim_heads = [c // h for c, h in zip(block_out_channels, heads)]
+        if min(dim_heads) < rotary_dim:
+            raise ValueError(f'rotary_dim={rotary_dim} exceeds the smallest head width '
+                             f'{min(dim_heads)} (channels / heads = {dim_heads}); lower rotary_dim '
+                             f'(official 32 with SD-1.4 heads of 40/80/160)')
         self.config = dict(
             in_channels=in_channels, out_channels=out_channels,
             down_block_types=list(down_block_types), up_block_types=list(up_block_types),

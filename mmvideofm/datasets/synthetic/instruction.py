@@ -8,7 +8,8 @@ instruction``)::
       videos/<task>/<split>/000000.mp4   clips made for each synthetic task (+ <split>.json
                                           ground truth, <split>.txt list: the usual exporter)
       images/<split>/000000.png          first frames of some clips (image rows, T=1 clips)
-      caption_<split>.json               stage 1/2: [{"video"|"image", "caption"}]
+      caption_<split>.json               stage 1/2: [{"video", "caption"}]
+      caption_image_<split>.json         stage 1/2: [{"image", "caption"}] (same frames as it_image)
       it_caption_<split>.json            stage 3:   [{"video", "QA": [{"i", "q": "", "a": caption}]}]
       it_qa_<split>.json                 stage 3:   open questions of every task whose label
                                           is defined for the clip (several QA per row)
@@ -58,7 +59,7 @@ __all__ = ['export_instruction_data', 'clip_instruction_rows', 'answer_phrase',
 #: ``LlamaTokenizer.from_pretrained(SYNTHETIC_TOKENIZER_DIR)``, ``SentencePieceTokenizer``)
 SYNTHETIC_TOKENIZER_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'assets',
                                    'synthetic_llama_tokenizer')
-KINDS = ('caption', 'it_caption', 'it_qa', 'it_mcq', 'it_image')
+KINDS = ('caption', 'caption_image', 'it_caption', 'it_qa', 'it_mcq', 'it_image')
 #: names an instruction export writes under ``out`` (for make_synthetic.py's --overwrite)
 INSTRUCTION_FILES = ('videos', 'images', 'meta.json',
                      *(f'{k}_{s}.json' for k in KINDS for s in ('train', 'val', 'test')))
@@ -190,7 +191,7 @@ def export_instruction_data(out: str, num_train: int = 200, num_val: int = 40,
                 if image_every and i % image_every == 0:
                     it_row, cap_row = _image_row(world, i, task, rec, out, split, rng)
                     files['it_image'].append(it_row)
-                    files['caption'].append(cap_row)
+                    files['caption_image'].append(cap_row)
         for kind, rows in files.items():
             with open(osp.join(out, f'{kind}_{split}.json'), 'w') as f:
                 json.dump(rows, f, indent=0)

@@ -40,10 +40,10 @@ def load(out, name):
 
 def test_export_writes_every_kind_in_the_official_format(export):
     out, meta = export
-    assert meta['rows'] == {'caption_train': 12, 'it_caption_train': 8, 'it_qa_train': 8,
-                            'it_mcq_train': 8, 'it_image_train': 4, 'caption_val': 6,
-                            'it_caption_val': 4, 'it_qa_val': 4, 'it_mcq_val': 4,
-                            'it_image_val': 2}
+    assert meta['rows'] == {'caption_train': 8, 'caption_image_train': 4, 'it_caption_train': 8,
+                            'it_qa_train': 8, 'it_mcq_train': 8, 'it_image_train': 4,
+                            'caption_val': 4, 'caption_image_val': 2, 'it_caption_val': 4,
+                            'it_qa_val': 4, 'it_mcq_val': 4, 'it_image_val': 2}
     gt = load(out, 'videos/direction/train.json')['clips']
     caps = load(out, 'caption_train.json')
     assert caps[0] == dict(video='videos/direction/train/000000.mp4', caption=gt[0]['caption'])
@@ -54,6 +54,7 @@ def test_export_writes_every_kind_in_the_official_format(export):
     assert qa[0]['a'].lower() == answer_phrase('direction', gt[0]['labels']['direction']) + '.'
     image = load(out, 'it_image_train.json')[0]
     assert image['image'].endswith('.png') and osp.isfile(osp.join(out, image['image']))
+    assert load(out, 'caption_image_train.json')[0]['image'] == image['image']
 
 
 def test_mcq_rows_follow_mvbench(export):

@@ -3,13 +3,19 @@ chat-session factory from a config (one model, a fresh session per user or reque
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os.path as osp
-from collections.abc import Callable
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .uploads import UploadPolicy, UploadStore
 
-__all__ = ['chat_arg_parser', 'session_factory_from_config', 'store_from_args']
+__all__ = ['chat_arg_parser', 'session_factory_from_config', 'store_from_args', 'launched',
+           'free_port']
 
 
 def chat_arg_parser(description: str, port: int, work_dir: str) -> argparse.ArgumentParser:
@@ -58,3 +64,45 @@ def session_factory_from_config(config: str, checkpoint: str | None = None, devi
         return ChatSession(base.model, num_frames=base.num_frames, device=device)
 
     return new_session
+
+
+@contextlib.contextmanager
+def launched(cmd: Sequence[str], port: int, log_path: str, ready_path: str = '/',
+             timeout: float = 240, cwd: str | None = None,
+             env: dict | None = None) -> Iterator[str]:
+    """Run a front end (``cmd``, already given ``--port port``) in a subprocess; yields its base
+    URL once ``ready_path`` answers 200, and stops it afterwards. Raises ``RuntimeError`` with
+    the log's tail if it exits or does not answer in ``timeout`` seconds. For tests and the
+    load benchmark."""
+    log = open(log_path, 'w+')
+    proc = subprocess.Popen(list(cmd), cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                            env=env)
+    url = f'http://127.0.0.1:{port}'
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(url + ready_path, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise RuntimeError(f'{" ".join(cmd[:3])} did not start:\n{log.read()[-3000:]}')
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def free_port() -> int:
+    """A free local TCP port."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]

@@ -11,17 +11,15 @@ import contextlib
 import os
 import os.path as osp
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
 from mmvideofm.datasets.synthetic import SyntheticWorld, WorldConfig
 from mmvideofm.datasets.video_io import write_video
+from mmvideofm.serving.cli import free_port, launched
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = 'configs/_base_/models/tiny_video_llm.py'
@@ -36,46 +34,18 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason='chromium not found: ru
                                 '(apt-get install chromium) for the browser test')
 
 
-def _free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
-def tool_server(script: str, *args: str, log_path: str, ready_path: str = '/',
-                timeout: float = 240) -> Iterator[str]:
-    """Run ``tools/<script>`` with ``--port`` in a subprocess; yields its base URL once
-    ``ready_path`` answers 200 (the log's tail in the failure message otherwise)."""
-    port = _free_port()
-    log = open(log_path, 'w+')
-    proc = subprocess.Popen(
-        [sys.executable, script, *args, '--port', str(port)], cwd=REPO, stdout=log,
-        stderr=subprocess.STDOUT, env=dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO,
-                                           GRADIO_ANALYTICS_ENABLED='False'))
-    url = f'http://127.0.0.1:{port}'
-    deadline = time.monotonic() + timeout
+def tool_server(script: str, *args: str, log_path: str, ready_path: str = '/') -> Iterator[str]:
+    """``tools/<script> ... --port P`` in a subprocess (one torch thread); yields its URL."""
+    port = free_port()
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO,
+               GRADIO_ANALYTICS_ENABLED='False')
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(url + ready_path, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f'{script} did not start:\n{log.read()[-3000:]}')
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        with launched([sys.executable, script, *args, '--port', str(port)], port, log_path,
+                      ready_path, cwd=REPO, env=env) as url:
+            yield url
+    except RuntimeError as e:
+        pytest.fail(str(e))
 
 
 @pytest.fixture(scope='module')

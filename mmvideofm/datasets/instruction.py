@@ -112,8 +112,8 @@ class _MediaAnnotationDataset(SkipBadSamplesMixin, BaseDataset):
     def load_data_list(self) -> list[dict]:
         if not self.ann_file or not osp.isfile(self.ann_file):
             raise FileNotFoundError(f'{self.kind} annotation file {self.ann_file!r} does not exist '
-                                    f'({type(self).__name__}); {DATA_HINT}, then '
-                                    f'--format instruction')
+                                    f'({type(self).__name__}); {DATA_HINT} (synthetic '
+                                    f'video-LLM data: add --format instruction)')
         with open(self.ann_file) as f:
             try:
                 rows = json.load(f)

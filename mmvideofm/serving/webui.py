@@ -157,8 +157,9 @@ def build_ui(session_factory: Callable[[], Any], store: UploadStore,
                 sample = gr.Dropdown(choices=list(samples), value=None, label='Or pick a sample',
                                      elem_id='sample', interactive=True)
                 status = gr.Markdown('Upload a video, or pick a sample.', elem_id='status')
-                frames = gr.Gallery(label='Frames the model sees', columns=8, height=230,
-                                    format='png', elem_id='frames', allow_preview=False)
+                frames = gr.Gallery(label='Frames the model sees', columns=8, height='auto',
+                                    object_fit='contain', format='png', elem_id='frames',
+                                    allow_preview=False)
                 with gr.Accordion('Generation settings', open=False):
                     max_new = gr.Slider(1, 512, value=gen0['max_new_tokens'], step=1,
                                         label='max new tokens')

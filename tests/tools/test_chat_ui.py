@@ -108,6 +108,7 @@ def test_upload_video_then_chat(page, ui_url, tmp_path):
     assert user_msgs == ['What is moving in the video?', 'And where does it go?']
     shot = os.environ.get('MMVIDEOFM_CHAT_UI_SCREENSHOT')
     if shot:
+        os.makedirs(osp.dirname(osp.abspath(shot)), exist_ok=True)
         page.screenshot(path=shot, full_page=True)
     page.click('#clear')
     page.wait_for_function("document.querySelectorAll('#chatbot [data-testid=bot]').length == 0")

@@ -76,10 +76,19 @@ ANSWER_PHRASES: dict[str, dict[str, str]] = {
 }
 
 
-def answer_phrase(task: str, label: int) -> str:
-    """The answer of ``task`` for class ``label`` in words (``'up-left'``, ``'the circle'``)."""
+def answer_phrase(task: str, label: int, phrases: dict | None = None) -> str:
+    """The answer of ``task`` for class ``label`` in words (``'up-left'``, ``'nothing moves'``);
+    ``phrases`` (``{task: {class name: phrase}}``) override :data:`ANSWER_PHRASES`."""
     name = TASKS[task].classes[label]
-    return ANSWER_PHRASES.get(task, {}).get(name, name)
+    for table in ((phrases or {}).get(task, {}), ANSWER_PHRASES.get(task, {})):
+        if name in table:
+            return table[name]
+    return name
+
+
+def _question(task: str, rng: np.random.Generator, questions: dict | None) -> str:
+    choices = (questions or {}).get(task)
+    return str(rng.choice(choices)) if choices else TASKS[task].description
 
 
 def _sentence(text: str) -> str:
@@ -100,11 +109,14 @@ def _visible_objects(record: dict, frame: int = 0) -> str:
 
 
 def clip_instruction_rows(record: dict, task: str, video: str, rng: np.random.Generator,
-                          mcq: MultipleChoicePrompt = MVBENCH_PROMPT, num_options: int = 4
+                          mcq: MultipleChoicePrompt = MVBENCH_PROMPT, num_options: int = 4,
+                          phrases: dict | None = None, questions: dict | None = None
                           ) -> dict[str, dict[str, Any]]:
     """The annotation rows of one exported clip, by kind (``caption``, ``it_caption``,
     ``it_qa``, ``it_mcq``); ``record`` is its ground truth (``clip_record``), ``task`` the
-    task it was made for, ``video`` its path relative to the export root."""
+    task it was made for, ``video`` its path relative to the export root. ``questions``
+    (``{task: [question, ...]}``, one drawn per row; default: the task's description) and
+    ``phrases`` (see :func:`answer_phrase`) restyle the questions and answers."""
     caption = record['caption']
     rows: dict[str, dict[str, Any]] = {
         'caption': dict(video=video, caption=caption),
@@ -113,7 +125,8 @@ def clip_instruction_rows(record: dict, task: str, video: str, rng: np.random.Ge
     }
     labels = record['labels']
     instruction = str(rng.choice(QA_INSTRUCTIONS))
-    qa = [dict(i=instruction, q=TASKS[t].description, a=_sentence(answer_phrase(t, labels[t])))
+    qa = [dict(i=instruction, q=_question(t, rng, questions),
+               a=_sentence(answer_phrase(t, labels[t], phrases)))
           for t in TASKS if labels.get(t, -1) >= 0]
     if qa:
         rows['it_qa'] = dict(video=video, QA=qa)
@@ -121,10 +134,10 @@ def clip_instruction_rows(record: dict, task: str, video: str, rng: np.random.Ge
     classes = TASKS[task].classes
     others = [k for k in range(len(classes)) if k != label]
     picked = [label] + [int(k) for k in rng.permutation(others)[:num_options - 1]]
-    options = [answer_phrase(task, k) for k in rng.permutation(picked)]
-    answer = answer_phrase(task, label)
+    options = [answer_phrase(task, k, phrases) for k in rng.permutation(picked)]
+    answer = answer_phrase(task, label, phrases)
     rows['it_mcq'] = dict(video=video, QA=[dict(
-        i=mcq.system.strip(), q=mcq.question(TASKS[task].description, options),
+        i=mcq.system.strip(), q=mcq.question(_question(task, rng, questions), options),
         a=mcq.training_answer(options, answer))])
     return rows
 
@@ -145,6 +158,7 @@ def export_instruction_data(out: str, num_train: int = 200, num_val: int = 40,
                             config: WorldConfig | None = None, seed: int = 0,
                             workers: int = 0, codec: str = 'auto', image_every: int = 4,
                             mcq: MultipleChoicePrompt | None = None, num_options: int = 4,
+                            phrases: dict | None = None, questions: dict | None = None,
                             progress: bool = True) -> dict[str, Any]:
     """Export clips of every task in ``tasks`` (``num_<split>`` each) and their annotations.
 
@@ -159,6 +173,8 @@ def export_instruction_data(out: str, num_train: int = 200, num_val: int = 40,
         image_every: every n-th clip also gives an image row (its first frame; 0: none).
         mcq: multiple-choice prompt pieces (default: MVBench's).
         num_options: options per multiple-choice question (at most the task's classes).
+        phrases / questions: restyle answers / questions (see :func:`clip_instruction_rows`),
+            e.g. to match a benchmark's wording.
 
     Returns:
         The meta written to ``meta.json`` (row counts per file).
@@ -185,8 +201,8 @@ def export_instruction_data(out: str, num_train: int = 200, num_val: int = 40,
             for i, rec in enumerate(records):
                 rng = _rng(seed, split, task, i)
                 video = f'videos/{task}/{rec["path"]}'
-                for kind, row in clip_instruction_rows(rec, task, video, rng, mcq,
-                                                       num_options).items():
+                for kind, row in clip_instruction_rows(rec, task, video, rng, mcq, num_options,
+                                                       phrases, questions).items():
                     files[kind].append(row)
                 if image_every and i % image_every == 0:
                     it_row, cap_row = _image_row(world, i, task, rec, out, split, rng)
@@ -197,7 +213,8 @@ def export_instruction_data(out: str, num_train: int = 200, num_val: int = 40,
                 json.dump(rows, f, indent=0)
             counts[f'{kind}_{split}'] = len(rows)
     meta = dict(format='instruction', tasks=tasks, config=asdict(config), seed=seed,
-                splits=sizes, codec=codec, rows=counts, mcq=asdict(mcq))
+                splits=sizes, codec=codec, rows=counts, mcq=asdict(mcq), phrases=phrases or {},
+                questions=questions or {})
     with open(osp.join(out, 'meta.json'), 'w') as f:
         json.dump(meta, f, indent=1)
     return meta

@@ -126,6 +126,25 @@ def test_tokenizer_rebuilds_deterministically(tmp_path):
     assert filecmp.cmp(first, second, shallow=False)
 
 
+def test_questions_and_phrases_restyle_the_rows():
+    import numpy as np
+
+    from mmvideofm.datasets.synthetic.instruction import clip_instruction_rows
+    rec = dict(caption='a red circle moves left', labels=dict(direction=2, count=0),
+               objects=[], events=[])
+    style = dict(questions=dict(direction=['Which way does it go?']),
+                 phrases=dict(direction=dict(left='To the left')))
+    rows = clip_instruction_rows(rec, 'direction', 'v.mp4', np.random.default_rng(0), **style)
+    (mcq,) = rows['it_mcq']['QA']
+    assert mcq['q'].startswith('Question: Which way does it go?\nOptions:')
+    assert mcq['a'].endswith(') To the left') and '(A) ' in mcq['q']
+    qa = rows['it_qa']['QA']
+    assert qa[0]['q'] == 'Which way does it go?' and qa[0]['a'] == 'To the left.'
+    assert qa[1]['q'] == TASKS['count'].description  # not restyled: the task's description
+    plain = clip_instruction_rows(rec, 'direction', 'v.mp4', np.random.default_rng(0))
+    assert plain['it_mcq']['QA'][0]['a'].endswith(') left')
+
+
 def test_bad_tasks_are_named(tmp_path):
     with pytest.raises(KeyError, match=r"unknown synthetic tasks \['colour'\]"):
         export_instruction_data(str(tmp_path), tasks=['colour'])

@@ -347,6 +347,24 @@ class CausalLM(nn.Module):
         kwargs.update(extra)
         return kwargs
 
+    def _generator(self, kwargs: dict) -> tuple[nn.Module, dict]:
+        """The model that generates, and its inputs. peft's prompt-learning models cannot
+        generate from ``inputs_embeds``: prompt / p-tuning prepends the virtual token
+        embeddings and prefix tuning hands its key/value prefix to the base model."""
+        cfg = getattr(self.model, 'active_peft_config', None)
+        if cfg is None or not cfg.is_prompt_learning:
+            return self.model, kwargs
+        embeds, mask = kwargs['inputs_embeds'], kwargs['attention_mask']
+        prompt = self.model.get_prompt(batch_size=embeds.shape[0])
+        virtual = torch.ones(embeds.shape[0], cfg.num_virtual_tokens, dtype=mask.dtype,
+                             device=mask.device)
+        if isinstance(prompt, torch.Tensor):  # prompt tuning, p-tuning: virtual embeddings
+            kwargs['inputs_embeds'] = torch.cat([prompt.to(embeds.dtype), embeds], dim=1)
+        else:  # prefix tuning: a key/value cache for the virtual tokens
+            kwargs['past_key_values'] = prompt
+        kwargs['attention_mask'] = torch.cat([virtual, mask], dim=1)
+        return self.model.get_base_model(), kwargs
+
     @torch.no_grad()
     def generate(self, inputs_embeds: torch.Tensor, stop: str | Sequence | None = None,
                  **generation) -> list[int]:
@@ -355,20 +373,21 @@ class CausalLM(nn.Module):
         ``generation``: ``max_new_tokens`` (100), ``do_sample`` (False = greedy),
         ``temperature``, ``top_p`` (0.9), ``repetition_penalty`` (1.0), ``num_beams``.
         """
-        out = self.model.generate(**self._generate_kwargs(inputs_embeds, stop, **generation))
-        return out[0].tolist()
+        model, kwargs = self._generator(self._generate_kwargs(inputs_embeds, stop, **generation))
+        return model.generate(**kwargs)[0].tolist()
 
     def stream(self, inputs_embeds: torch.Tensor, stop: str | Sequence | None = None,
                **generation) -> Iterator[int]:
         """Like :meth:`generate`, yielding each new token id as it is produced (generation
         runs in a background thread through a transformers streamer)."""
         streamer = _QueueStreamer()
-        kwargs = self._generate_kwargs(inputs_embeds, stop, streamer=streamer, **generation)
+        model, kwargs = self._generator(
+            self._generate_kwargs(inputs_embeds, stop, streamer=streamer, **generation))
 
         def run() -> None:
             try:
                 with torch.no_grad():
-                    self.model.generate(**kwargs)
+                    model.generate(**kwargs)
             except BaseException as err:  # re-raised in the consumer
                 streamer.error = err
                 streamer.end()

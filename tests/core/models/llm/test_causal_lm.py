@@ -117,8 +117,17 @@ def test_tuning_switches_and_lora_keys(fixture):
     assert 'model.model.layers.0.self_attn.q_proj.weight' not in trained
     full = MODELS.build(dict(cfg, tuning='full', trainable=()))
     assert all(p.requires_grad for p in full.parameters())
-    prefix = build_lm(facts, dict(type='PrefixTuningConfig', num_virtual_tokens=3))
-    assert any(p.requires_grad for p in prefix.parameters())
+    for kind in ('PrefixTuningConfig', 'PromptTuningConfig'):  # VideoLLM's other methods
+        lm = build_lm(facts, dict(type=kind, num_virtual_tokens=3))
+        assert [n for n, p in lm.named_parameters() if p.requires_grad] == [
+            'model.prompt_encoder.default.embedding.weight']
+        embeds = lm.splice(['###Human: <Video>', '</Video>###Assistant:'],
+                           [torch.randn(2, 64)])
+        with torch.no_grad():  # generation goes through the virtual tokens too
+            first = lm(embeds, torch.ones(embeds.shape[:2], dtype=torch.long)).logits[0, -1]
+        ids = lm.generate(embeds, stop='###', max_new_tokens=3)
+        assert ids[0] == first.argmax().item()
+        assert list(lm.stream(embeds, stop='###', max_new_tokens=3)) == ids
     with pytest.raises(ValueError, match='partial'):
         MODELS.build(dict(cfg, trainable=()))
     with pytest.raises(ValueError, match='LoRA options'):

@@ -106,6 +106,10 @@ class Harvest(VideoTextPretrainer):
                          mlm_mask_prob=mlm_prob, max_txt_len=max_txt_len, seed=seed,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.video_drop_ratio = check_ratio(video_drop_ratio, 'video_drop_ratio')
+        context = getattr(self.text_encoder, 'context_length', max_txt_len)
+        if max_txt_len > context:
+            raise ValueError(f'max_txt_len {max_txt_len} exceeds the text tower context '
+                             f'{context}: set max_txt_len <= {context}')
         self.drop_patches = drop_patches and not released
         self.protect_sot_eot = protect_sot_eot and not released
         if freeze_text:

@@ -14,6 +14,9 @@ model = dict(
               up_block_types=['UpBlock3D', 'CrossAttnUpBlock3D'],
               block_out_channels=[16, 32], layers_per_block=1, norm_num_groups=8,
               cross_attention_dim=16, attention_head_dim=[1, 2], rotary_dim=8),
+    # differs from SEINE on purpose: the tiny pixel-space model predicts x_0 (eps prediction
+    # at 300 CPU iterations diverges when sampled, README) and x_0 is clipped to [-1, 1]
+    scheduler=dict(prediction_type='sample', clip_sample=True),
     vae=None, text_encoder=None,
     mask_mix=dict(transition=0.4, prediction=0.2, i2v=0.3, unconditional=0.1),
     max_given=1, text_dropout=0.1)

@@ -102,6 +102,8 @@ class SEINEScheduler(SchedulerMixin, ConfigMixin):
         sampler: ``'ddpm'`` (official default, ``p_sample``) or ``'ddim'`` (``ddim_sample``).
         eta: DDIM eta (0: deterministic).
         clip_sample: clamp x_0 to [-1, 1] (official: ``clip_denoised=False``).
+        prediction_type: what the UNet predicts: ``'epsilon'`` (official) or ``'sample'``
+            (x_0; used by the tiny pixel-space demo, not by SEINE).
     """
 
     order = 1
@@ -109,9 +111,12 @@ class SEINEScheduler(SchedulerMixin, ConfigMixin):
     @register_to_config
     def __init__(self, num_train_timesteps: int = 1000, beta_start: float = 1e-4,
                  beta_end: float = 0.02, sampler: str = 'ddpm', eta: float = 0.0,
-                 clip_sample: bool = False) -> None:
+                 clip_sample: bool = False, prediction_type: str = 'epsilon') -> None:
         if sampler not in ('ddpm', 'ddim'):
             raise ValueError(f"sampler must be 'ddpm' or 'ddim', got {sampler!r}")
+        if prediction_type not in ('epsilon', 'sample'):
+            raise ValueError(f"prediction_type must be 'epsilon' or 'sample', got "
+                             f'{prediction_type!r}')
         self.base = _Tables(linear_betas(num_train_timesteps, beta_start, beta_end))
         self.set_timesteps(num_train_timesteps)
 
@@ -155,8 +160,11 @@ class SEINEScheduler(SchedulerMixin, ConfigMixin):
         if idx.numel() == 1:
             idx = idx.expand(sample.shape[0])
         x, eps = sample, model_output
-        pred_x0 = (tab.extract('sqrt_recip_alphas_cumprod', idx, x) * x
-                   - tab.extract('sqrt_recipm1_alphas_cumprod', idx, x) * eps)
+        if self.config.prediction_type == 'sample':
+            pred_x0 = model_output
+        else:
+            pred_x0 = (tab.extract('sqrt_recip_alphas_cumprod', idx, x) * x
+                       - tab.extract('sqrt_recipm1_alphas_cumprod', idx, x) * eps)
         if self.config.clip_sample:
             pred_x0 = pred_x0.clamp(-1, 1)
         if noise is None:

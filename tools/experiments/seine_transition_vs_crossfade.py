@@ -3,11 +3,12 @@ transitions between the first and last frame of held-out clips against a linear 
 and image-to-video against copying the first frame (MSE vs the true frames, [-1, 1] pixels).
 
     .venv/bin/python tools/experiments/seine_transition_vs_crossfade.py [--work-dir DIR]
-        [--seed S] [--iters N] [--num-val N] [--steps SPEC] [--figure PNG]
+        [--seed S] [--iters N] [--num-val N] [--steps SPEC] [--sampler ddpm|ddim]
+        [--samples K] [--figure PNG]
 
 Trains ``configs/seine/seine_unet-tiny_random-mask_synthetic-8x16.py`` (EMA weights are what
-the checkpoint holds), samples with the DDIM sampler (eta 0, no guidance: the tiny model has
-no text) and prints the table; ``--figure`` writes the transition grid (rows: ground truth,
+the checkpoint holds), samples with the official DDPM sampler at 25 respaced steps (no
+guidance: the tiny model has no text) and prints the table; ``--figure`` writes the transition grid (rows: ground truth,
 SEINE, cross-fade) of the first held-out clip.
 """
 from __future__ import annotations
@@ -53,16 +54,16 @@ def crossfade(first, last, num_frames: int):
     return (1 - a) * first + a * last
 
 
-def evaluate(model, cfg, num_val: int, steps: str, seed: int, samples: int = 1) -> dict:
+def evaluate(model, cfg, num_val: int, steps: str, seed: int, samples: int = 1,
+             sampler: str = 'ddpm') -> dict:
     """Mean squared errors over ``num_val`` validation clips (frames in [-1, 1])."""
     import torch
 
     from mmvideofm.registry import DATASETS
-    from projects.seine import SEINEScheduler
     ds_cfg = dict(cfg.train_dataloader.dataset, split='val', num_samples=num_val,
                   pipeline=[], cache_clips=False)
     dataset = DATASETS.build(ds_cfg)
-    pipe = model.pipeline(scheduler=SEINEScheduler(sampler='ddim'), trained_frames=None)
+    pipe = model.pipeline(sampler=sampler, trained_frames=None)
     gen = torch.Generator().manual_seed(seed)
     errs = dict(seine_transition=[], crossfade=[], seine_i2v=[], copy_first=[])
     example = None
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> dict:
     opts = _iters(args.iters) if args.iters else {}
     train = run_config(config_path(CONFIG), osp.join(args.work_dir, 'train'), opts, args.seed)
     model, cfg = load_trained(config_path(CONFIG), train['checkpoint'])
-    res = evaluate(model, cfg, args.num_val, args.steps, args.seed, args.samples)
+    res = evaluate(model, cfg, args.num_val, args.steps, args.seed, args.samples, args.sampler)
     example = res.pop('example')
     if args.figure:
         save_grid(example, args.figure)
@@ -127,7 +128,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = make_parser(__doc__, 'work_dirs/experiments/seine_transition_vs_crossfade')
     parser.add_argument('--iters', type=int, help='training iterations (config: 600)')
     parser.add_argument('--num-val', type=int, default=16, help='held-out clips')
-    parser.add_argument('--steps', default='ddim25', help="respacing (e.g. 'ddim25', '50')")
+    parser.add_argument('--steps', default='25', help="respacing (e.g. '25', 'ddim25')")
+    parser.add_argument('--sampler', default='ddpm', choices=('ddpm', 'ddim'))
     parser.add_argument('--samples', type=int, default=1,
                         help='samples averaged per clip (1: a single sample)')
     parser.add_argument('--figure', help='write the transition grid PNG here')

@@ -25,7 +25,8 @@ class SEINE(BaseVideoAlgorithm):
     ``loss``: draw a mask type per clip from ``mask_mix``, encode the clip and its masked copy
     (unknown frames 0) with the VAE, add noise to the latent channels only, and regress the
     noise (MSE) from ``[x_t, mask, masked latent]`` and the text (dropped to "" with
-    ``text_dropout`` for classifier-free guidance).
+    ``text_dropout`` for classifier-free guidance). With ``scheduler.prediction_type='sample'``
+    the target is the clean latent instead (an option for tiny pixel-space models).
 
     Args:
         unet: :class:`SEINEUNet` config.
@@ -67,11 +68,14 @@ class SEINE(BaseVideoAlgorithm):
                 frozen.eval()
         return self
 
-    def pipeline(self, **kwargs) -> SEINEPipeline:
-        """An inference pipeline over this model's UNet, VAE and text encoder."""
-        return SEINEPipeline(self.unet, kwargs.pop('scheduler', SEINEScheduler(
-            **dict(self.scheduler.config))), self.vae, self.text_encoder, self.tokenizer,
-            **kwargs)
+    def pipeline(self, sampler: str | None = None, **kwargs) -> SEINEPipeline:
+        """An inference pipeline over this model's UNet, VAE and text encoder, with the
+        training scheduler's settings (``sampler``: ``'ddpm'`` / ``'ddim'`` override)."""
+        cfg = {k: v for k, v in self.scheduler.config.items() if not k.startswith('_')}
+        if sampler is not None:
+            cfg['sampler'] = sampler
+        return SEINEPipeline(self.unet, SEINEScheduler(**cfg), self.vae, self.text_encoder,
+                             self.tokenizer, **kwargs)
 
     def _video(self, inputs: torch.Tensor) -> torch.Tensor:
         """(B, [1,] C, F, H, W) preprocessed clips -> (B, F, C, H, W) in [-1, 1]."""
@@ -97,8 +101,9 @@ class SEINE(BaseVideoAlgorithm):
         noise = torch.randn(z0.shape, generator=gen, device=gen.device).to(z0)
         x_t = self.scheduler.add_noise(z0, noise, t)  # noise on the latent channels only
         lmask = masks.expand(b, 1, f, *z0.shape[-2:])
-        eps = self.unet(torch.cat([x_t, lmask, masked], dim=1), t, text).sample
-        return {'loss_diffusion': F.mse_loss(eps.float(), noise.float())}
+        pred = self.unet(torch.cat([x_t, lmask, masked], dim=1), t, text).sample
+        target = z0 if self.scheduler.config.prediction_type == 'sample' else noise
+        return {'loss_diffusion': F.mse_loss(pred.float(), target.float())}
 
     def _text(self, data_samples, batch: int, gen: torch.Generator, pipe: SEINEPipeline):
         """Captions with CFG dropout -> (B, L, D)."""

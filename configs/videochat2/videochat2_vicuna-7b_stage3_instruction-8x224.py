@@ -16,7 +16,12 @@ model = dict(
     qformer=dict(text_input=True),
     qformer_tokenizer=dict(type='BertTokenizer', name_or_path='bert-base-uncased'),
     llm=dict(tuning=None, peft=dict(r=16, alpha=32, dropout=0.1)),
-    max_txt_len=512)
+    max_txt_len=512,
+    # as upstream (vit_blip_model_path, then videochat2_model_path): the stage-1 weights first
+    # (they hold the Q-Former's text embeddings and text FFNs, which stage 2 does not have),
+    # then the stage-2 checkpoint over them
+    init_cfg=dict(type='Pretrained', checkpoint='work_dirs/videochat2_umt-l16-qformer_stage1_'
+                  'webvid10m-cc14m-4x224/epoch_10.pth'))
 load_from = 'work_dirs/videochat2_vicuna-7b_stage2_webvid10m-cc14m-plus-8x224/epoch_1.pth'
 
 num_frames = 8

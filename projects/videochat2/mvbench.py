@@ -10,6 +10,7 @@ notebook's ``answer()`` split and keeps the first line after re-adding ``(``.
 from __future__ import annotations
 
 import torch
+from mmengine.config import Config
 from mmengine.logging import print_log
 from torch import nn
 
@@ -26,16 +27,19 @@ class VideoChat2MVBenchAnswerer(nn.Module):
     """Answers MVBench items with a :class:`VideoChat2` model.
 
     Args:
-        model: ``VideoChat2`` config (stage 3).
+        model: ``VideoChat2`` config (stage 3), or the path of a training config whose
+            ``model`` it is (the stage-3 config the checkpoint came from).
         checkpoint: Optional weights (ours, or an official ``videochat2_7b_stage3.pth``,
             converted on the fly; loaded safely). The frozen LLM weights come from the
             model's ``llm.model`` folder; any other missing key is an error.
         max_new_tokens: 100 (notebook).
     """
 
-    def __init__(self, model: dict | nn.Module, checkpoint: str | None = None,
+    def __init__(self, model: dict | str | nn.Module, checkpoint: str | None = None,
                  max_new_tokens: int = 100) -> None:
         super().__init__()
+        if isinstance(model, str):
+            model = Config.fromfile(model).model.to_dict()
         self.model = MODELS.build(model) if isinstance(model, dict) else model
         self.max_new_tokens = max_new_tokens
         if checkpoint:

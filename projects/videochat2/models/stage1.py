@@ -90,7 +90,7 @@ class VideoChat2QFormer(VisionTower, BaseVideoAlgorithm):
         self.temp = nn.Parameter(torch.tensor(float(temp)))
         self.temp_range = tuple(temp_range)
         self.max_txt_len = max_txt_len
-        self.loss_weights = dict(vtc=1.0, vtm=1.0, cap=1.0, **(loss_weights or {}))
+        self.loss_weights = {**dict(vtc=1.0, vtm=1.0, cap=1.0), **(loss_weights or {})}
         self.vtc_loss = VTCLoss(all_gather=True)
         self.vtm_loss = VideoChat2VTMLoss()
         self.freeze_vision_encoder = freeze_vision_encoder

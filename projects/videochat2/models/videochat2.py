@@ -94,6 +94,17 @@ class VideoChat2(BaseVideoLLM):
                                 'image': list(image_caption_prompts)}
         self._rng = random.Random(kwargs.get('seed'))
         register_stage_guard(self, stage)
+        self._register_load_state_dict_pre_hook(self._into_peft_layout)
+
+    def _into_peft_layout(self, state: dict, prefix: str, *args, **kwargs) -> None:
+        """Stage 2 -> 3: a checkpoint of the plain LLM (``llm.model.model.*``) loads into the
+        PEFT-wrapped one (``llm.model.base_model.model.model.*``; the core CausalLM then moves
+        LoRA-wrapped weights to ``base_layer``)."""
+        if not hasattr(self.llm.model, 'peft_config'):
+            return
+        plain, wrapped = f'{prefix}llm.model.', f'{prefix}llm.model.base_model.model.'
+        for key in [k for k in state if k.startswith(plain) and not k.startswith(wrapped)]:
+            state[wrapped + key[len(plain):]] = state.pop(key)
 
     def train(self, mode: bool = True) -> VideoChat2:
         super().train(mode)

@@ -1,0 +1,42 @@
+# Tiny VideoChat2 stage 3 on the synthetic instruction data: instruction-aware Q-Former,
+# LoRA (r=16, alpha=32) on the tiny LLaMA, answers supervised only. Data: the synthetic
+# export's open QA and multiple-choice rows (it_qa / it_mcq) plus MVBench-style questions of
+# the tiny MVBench generator on other clips (mvbench_mcq_train.json, written by
+# tools/experiments/videochat2_synthetic.py). The real runs load LLaMA from a folder and
+# keep it frozen; the tiny LLaMA is random, so here its weights are tuned too
+# (llm.tuning='full' plus LoRA: a random LM has no language to keep).
+_base_ = ['./videochat2-tiny_stage2_synthetic-8x32.py']
+
+model = dict(
+    stage=3,
+    qformer=dict(text_input=True),
+    qformer_tokenizer=dict(type='BertTokenizer', vocab='synthetic'),
+    llm=dict(tuning='full', peft=dict(r=16, alpha=32, dropout=0.1)))
+
+num_frames = 8
+size = 32
+data_root = 'data/videochat2_synthetic'
+it_pipeline = [
+    dict(type='VideoInit'),
+    dict(type='InstructionSampleFrames', num_frames=num_frames, sample='rand'),
+    dict(type='VideoDecode'),
+    dict(type='mmaction.Resize', scale=(size, size), keep_ratio=False),
+    dict(type='mmaction.FormatShape', input_format='NCTHW'),
+    dict(type='BuildConversation', template='vicuna_v0', add_second_msg=True),
+    dict(type='mmaction.PackActionInputs',
+         meta_keys=('conversation', 'instruction', 'media_type', 'qa', 'frame_secs',
+                    'filename', 'sample_idx'))
+]
+_it = dict(type='InstructionDataset', data_prefix=dict(video=data_root), media_type='video',
+           pipeline=it_pipeline)
+train_dataloader = dict(
+    batch_size=8,
+    dataset=dict(_delete_=True, type='ConcatDataset', datasets=[
+        dict(ann_file=f'{data_root}/it_mcq_train.json', **_it),
+        dict(ann_file=f'{data_root}/it_qa_train.json', **_it),
+        dict(ann_file=f'{data_root}/mvbench_mcq_train.json', **_it)]))
+max_epochs = 6
+train_cfg = dict(max_epochs=max_epochs)
+param_scheduler = [dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5,
+                        by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True)]
+default_hooks = dict(checkpoint=dict(interval=max_epochs))

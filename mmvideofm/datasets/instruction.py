@@ -76,10 +76,13 @@ class ImageReader(VideoReader):
 
     def _read(self, indices: np.ndarray) -> np.ndarray:
         import mmcv
-        img = mmcv.imread(self.path, channel_order='rgb')
-        if img is None:
+        try:
+            img = mmcv.imread(self.path)  # BGR; None when the bytes do not decode
+        except OSError as e:
+            raise VideoReadError(self.path, f'cannot open the image ({e})') from e
+        if img is None or img.ndim != 3:
             raise VideoReadError(self.path, 'not a readable image')
-        return np.stack([img] * len(indices))
+        return np.stack([img[..., ::-1]] * len(indices))
 
 
 class _MediaAnnotationDataset(SkipBadSamplesMixin, BaseDataset):

@@ -360,7 +360,8 @@ class Conversation:
 #: 'mistral_inst': VideoChat2-Mistral (demo notebook: ``[INST] <Video><VideoHere></Video>
 #: [/INST] [INST] q [/INST]``; training ``[INST] <Video></Video> msg [/INST] [INST] q [/INST]
 #: a </s>``); 'videochat': VideoChat v1 (frame-time message in the chat's video turn, no
-#: instruction, empty questions kept in training).
+#: instruction, empty questions kept in training; as upstream, an empty question's double space
+#: breaks the label rule's length arithmetic, so give v1 data questions).
 CONVERSATION_TEMPLATES: dict[str, ConversationTemplate] = {
     'vicuna_v0': ConversationTemplate(),
     'mistral_inst': ConversationTemplate(

@@ -1,5 +1,6 @@
 """Instruction / caption datasets in the official VideoChat2 annotation format."""
 import json
+import os.path as osp
 import random
 
 import mmcv
@@ -148,6 +149,19 @@ def test_bad_files_and_media_type(root):
                             data_prefix=dict(video=str(root)))
     with pytest.raises(VideoReadError, match='gone.mp4.*skip_bad_samples=True'):
         ds[0]
+
+
+def test_unreadable_media_are_skipped_when_asked(root):
+    (root / 'broken.png').write_bytes(b'not an image')
+    rows = [dict(image='broken.png', QA=QA), dict(image='gone.png', QA=QA),
+            dict(image='b.png', QA=QA)]
+    (root / 'skip.json').write_text(json.dumps(rows))
+    ds = InstructionDataset(ann_file=str(root / 'skip.json'), pipeline=pipeline(),
+                            data_prefix=dict(video=str(root)), skip_bad_samples=True)
+    sample = ds[0]  # the two bad images are skipped, the third row is used
+    assert sample['data_samples'].metainfo['filename'].endswith('b.png')
+    assert sorted(osp.basename(f) for f in ds.bad_samples) == ['broken.png', 'gone.png']
+    assert 'not a readable image' in ds.bad_samples[str(root / 'broken.png')]
 
 
 def test_official_frame_indices():

@@ -10,7 +10,7 @@ from mmengine.registry import init_default_scope
 from transformers import LlamaTokenizer
 
 from mmvideofm.datasets.instruction import INSTRUCTION_META_KEYS, InstructionDataset
-from mmvideofm.datasets.synthetic import TASKS, WorldConfig
+from mmvideofm.datasets.synthetic import TASKS, SyntheticWorld, WorldConfig
 from mmvideofm.datasets.synthetic.instruction import (
     SYNTHETIC_TOKENIZER_DIR,
     answer_phrase,
@@ -90,6 +90,10 @@ def test_exported_rows_load_as_instruction_samples(export):
                                 pipeline=pipeline)
         sample = ds[0]
         assert tuple(sample['inputs'].shape) == shape
+        if shape[2] == 1:  # the PNG holds the clip's first frame, read back as RGB
+            frame = SyntheticWorld(WorldConfig(num_frames=8, size=16), seed=0,
+                                   split='train').sample(0, 'direction').frames[0]
+            assert (sample['inputs'][0, :, 0].permute(1, 2, 0).numpy() == frame).all()
         text = sample['data_samples'].metainfo['conversation']
         assert text.endswith(' ###') and ('frames sampled at' in text) == (shape[2] == 4)
 

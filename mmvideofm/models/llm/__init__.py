@@ -11,7 +11,12 @@ from .causal_lm import (  # noqa: F401
 )
 from .conversation import (  # noqa: F401
     CONVERSATION_TEMPLATES,
+    MVBENCH_PROMPT,
+    Conversation,
     ConversationTemplate,
+    MultipleChoicePrompt,
+    frame_seconds,
+    frame_time_message,
     get_conversation_template,
     register_conversation_template,
 )
@@ -22,4 +27,6 @@ __all__ = ['BaseVideoLLM', 'AnswerText', 'CONVERSATION_TEMPLATES', 'Conversation
            'register_conversation_template', 'QFormer', 'QFormerLayer',
            'qformer_attention_mask', 'CausalLM', 'LlamaSentencePieceTokenizer',
            'StopOnTokenSequences', 'build_llm_tokenizer', 'stop_token_ids',
-           'IGNORE_INDEX', 'apply_peft', 'build_peft_config', 'set_tuning', 'upgrade_peft_keys']
+           'IGNORE_INDEX', 'apply_peft', 'build_peft_config', 'set_tuning', 'upgrade_peft_keys',
+           'Conversation', 'MultipleChoicePrompt', 'MVBENCH_PROMPT', 'frame_seconds',
+           'frame_time_message']

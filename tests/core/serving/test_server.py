@@ -162,3 +162,24 @@ def test_queue_full_and_concurrency_limit(server, clip_mp4):
     assert sorted(a.split('|')[0] for a in ok) == sorted(
         f'q{i}' for i, r in enumerate(answers) if r.status_code == 200)
     assert len(ok) == 4
+
+
+class _NoHistorySession(ScriptedSession):
+    """A session whose history cannot be set (a read-only property, as ChatSession's)."""
+
+    history = property(lambda self: [])
+
+    def __init__(self) -> None:
+        self.frames = None
+
+
+def test_earlier_turns_need_a_session_that_takes_them(tmp_path, clip_mp4):
+    from fastapi.testclient import TestClient
+    app = create_app(_NoHistorySession, UploadStore(str(tmp_path)), ServerSettings(MODEL))
+    messages = [_user('a'), {'role': 'assistant', 'content': 'b'}, _user('c')]
+    with TestClient(app) as http:
+        r = http.post('/v1/chat/completions', json=dict(model=MODEL, messages=messages))
+        assert r.status_code == 400
+        assert 'cannot take earlier turns' in r.json()['error']['message']
+        r = http.post('/v1/chat/completions', json=dict(model=MODEL, messages=messages[2:]))
+        assert r.json()['choices'][0]['message']['content'].startswith('c|')

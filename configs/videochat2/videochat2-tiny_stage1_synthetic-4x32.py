@@ -8,7 +8,7 @@ _base_ = ['./videochat2_umt-l16-qformer_stage1_webvid10m-cc14m-4x224.py']
 num_frames = 4
 size = 32
 data_root = 'data/videochat2_synthetic'
-tiny_vit = dict(type='VideoChat2ViT', _delete_=True,
+tiny_vit = dict(type='VideoChat2ViT',
                 arch=dict(patch_size=8, embed_dim=64, depth=3, num_heads=4, mlp_ratio=4.),
                 encoder_depth=3, return_index=-2, img_size=size, num_frames=num_frames)
 tiny_bert = dict(vocab_size=64, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
@@ -16,7 +16,7 @@ tiny_bert = dict(vocab_size=64, hidden_size=64, num_hidden_layers=2, num_attenti
                  attention_probs_dropout_prob=0.1, max_position_embeddings=128,
                  layer_norm_eps=1e-12, pad_token_id=0)
 model = dict(
-    vision_encoder=tiny_vit,
+    vision_encoder=dict(tiny_vit, _delete_=True),
     qformer=dict(_delete_=True, bert_config=tiny_bert, num_query_tokens=8, drop_path_rate=0.1),
     tokenizer=dict(_delete_=True, type='BertTokenizer', vocab='synthetic'),
     embed_dim=32,

@@ -28,7 +28,7 @@ model = dict(
                    rms_norm_eps=1e-6, bos_token_id=1, eos_token_id=2,
                    tie_word_embeddings=False),
         tokenizer=_llm_tokenizer,
-        peft=dict(type='LoRA', r=4, alpha=8, dropout=0.1),
+        peft=dict(r=4, alpha=8, dropout=0.1),  # LoRA on q_proj, v_proj
         max_txt_len=256),
     template='vicuna_v0',
     num_frames=4,

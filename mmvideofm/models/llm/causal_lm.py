@@ -155,7 +155,9 @@ class CausalLM(nn.Module):
             (random weights; tests and tiny demos).
         tokenizer: See :func:`build_llm_tokenizer` (``None`` = the model folder's).
         peft: Adapter config (:func:`~mmvideofm.models.llm.peft.build_peft_config`), e.g.
-            ``dict(type='LoRA', r=16, alpha=32, dropout=0.1)``; implies ``tuning='peft'``.
+            ``dict(r=16, alpha=32, dropout=0.1)`` (LoRA) or
+            ``dict(method='PrefixTuningConfig', num_virtual_tokens=8)``; implies
+            ``tuning='peft'``.
         tuning: ``'frozen'`` (VideoChat2 stages 1-2), ``'peft'``, ``'partial'`` (with
             ``trainable`` regexes) or ``'full'``.
         trainable: Parameter-name regexes trained on top (``'partial'`` / ``'peft'``).
@@ -210,7 +212,7 @@ class CausalLM(nn.Module):
         self.max_txt_len = max_txt_len
         tuning = tuning or ('peft' if peft is not None else 'frozen')
         if tuning == 'peft' and peft is None:
-            raise ValueError("tuning='peft' needs a peft config (e.g. dict(type='LoRA', r=16, "
+            raise ValueError("tuning='peft' needs a peft config (e.g. LoRA: dict(r=16, "
                              "alpha=32, dropout=0.1))")
         self.tuning = tuning
         set_tuning(self.model, tuning, trainable)

@@ -25,14 +25,16 @@ TUNING_MODES = ('frozen', 'partial', 'full', 'peft')
 def build_peft_config(cfg: dict):
     """A ``peft`` config from a dict.
 
-    ``dict(type='LoRA', r=16, alpha=32, dropout=0.1, targets=None)`` uses the official
-    VideoChat2 names (``targets=None``: PEFT's default modules for the model type); any other
-    ``type`` is a ``peft`` config class name (``'PrefixTuningConfig'``,
-    ``'PromptTuningConfig'``, ``'LoraConfig'``) taking its own keyword arguments.
+    ``dict(r=16, alpha=32, dropout=0.1, targets=None)`` (``method='LoRA'``, the default) uses
+    the official VideoChat2 names (``targets=None``: PEFT's default modules for the model
+    type); any other ``method`` is a ``peft`` config class name (``'PrefixTuningConfig'``,
+    ``'PromptTuningConfig'``, ``'LoraConfig'``) taking its own keyword arguments. (``type``
+    is accepted for ``method`` in Python; configs use ``method``, since the config checker
+    resolves every ``type`` in a registry.)
     """
     import peft
     cfg = dict(cfg)
-    kind = cfg.pop('type', 'LoRA')
+    kind = cfg.pop('method', None) or cfg.pop('type', 'LoRA')
     if kind == 'LoRA':
         unknown = set(cfg) - {'r', 'alpha', 'dropout', 'targets', 'bias'}
         if unknown:
@@ -44,8 +46,9 @@ def build_peft_config(cfg: dict):
                                task_type='CAUSAL_LM')
     config_cls = getattr(peft, kind, None)
     if config_cls is None or not kind.endswith('Config'):
-        raise ValueError(f'unknown PEFT type {kind!r}: use "LoRA" or a peft config class name '
-                         f'such as "LoraConfig", "PrefixTuningConfig", "PromptTuningConfig"')
+        raise ValueError(f'unknown PEFT method {kind!r}: use "LoRA" or a peft config class '
+                         f'name such as "LoraConfig", "PrefixTuningConfig", '
+                         f'"PromptTuningConfig"')
     cfg.setdefault('task_type', 'CAUSAL_LM')
     return config_cls(**cfg)
 

@@ -118,7 +118,7 @@ def test_tuning_switches_and_lora_keys(fixture):
     full = MODELS.build(dict(cfg, tuning='full', trainable=()))
     assert all(p.requires_grad for p in full.parameters())
     for kind in ('PrefixTuningConfig', 'PromptTuningConfig'):  # VideoLLM's other methods
-        lm = build_lm(facts, dict(type=kind, num_virtual_tokens=3))
+        lm = build_lm(facts, dict(method=kind, num_virtual_tokens=3))
         assert [n for n, p in lm.named_parameters() if p.requires_grad] == [
             'model.prompt_encoder.default.embedding.weight']
         embeds = lm.splice(['###Human: <Video>', '</Video>###Assistant:'],
@@ -131,7 +131,7 @@ def test_tuning_switches_and_lora_keys(fixture):
     with pytest.raises(ValueError, match='partial'):
         MODELS.build(dict(cfg, trainable=()))
     with pytest.raises(ValueError, match='LoRA options'):
-        build_lm(facts, dict(type='LoRA', rank=4))
+        build_lm(facts, dict(rank=4))
     with pytest.raises(FileNotFoundError, match='never downloaded'):
         CausalLM('/nonexistent/vicuna-7b', str(DATA / 'tokenizer.model'))
 

@@ -160,9 +160,9 @@ def build_ui(session_factory: Callable[[], Any], store: UploadStore,
                 frames = gr.Gallery(label='Frames the model sees', columns=8, height='auto',
                                     object_fit='contain', format='png', elem_id='frames',
                                     allow_preview=False)
-                with gr.Accordion('Generation settings', open=False):
+                with gr.Accordion('Generation settings', open=False, elem_id='settings'):
                     max_new = gr.Slider(1, 512, value=gen0['max_new_tokens'], step=1,
-                                        label='max new tokens')
+                                        label='max new tokens', elem_id='max-new-tokens')
                     do_sample = gr.Checkbox(value=gen0['do_sample'], label='sample')
                     temperature = gr.Slider(0.05, 2.0, value=gen0['temperature'], step=0.05,
                                             label='temperature')

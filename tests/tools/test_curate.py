@@ -180,3 +180,12 @@ def test_shards_train_the_tiny_viclip_through_the_runner(reference, tmp_path):
     runner.train()
     after = vtc()
     assert after < before - 0.3, (before, after)
+
+
+def test_make_synthetic_exports_long_videos(tmp_path):
+    from tools.data.make_synthetic import main as make_synthetic
+    meta = make_synthetic(['--long-videos', '2', '--out', str(tmp_path), '--size', '16',
+                           '--no-progress'])
+    assert [v['id'] for v in meta['videos']] == ['syn00000000', 'syn00000001']
+    assert sorted(os.listdir(tmp_path / 'videos')) == ['syn00000000.mp4', 'syn00000001.mp4']
+    assert (tmp_path / 'long_videos.json').is_file()

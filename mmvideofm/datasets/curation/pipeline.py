@@ -89,10 +89,12 @@ def list_videos(inputs: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class LocalBackend:
-    """In this process (``workers <= 1``) or a process pool of ``workers``."""
+    """In this process (``workers <= 1``) or a process pool of ``workers``, started once and
+    kept for every stage (each worker builds a stage's models once)."""
 
     def __init__(self, workers: int = 1) -> None:
         self.workers = int(workers)
+        self._pool = None
 
     def map(self, stage_cfg: dict, jobs: list[tuple[dict, dict]]
             ) -> Iterator[tuple[dict, dict]]:
@@ -100,16 +102,21 @@ class LocalBackend:
             for video, inputs in jobs:
                 yield video, run_stage_on_video(stage_cfg, video, inputs)
             return
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')
-        with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_init) as ex:
-            futures = {ex.submit(run_stage_on_video, stage_cfg, v, i): v for v, i in jobs}
-            for fut in as_completed(futures):
-                yield futures[fut], fut.result()
+        from concurrent.futures import as_completed
+        if self._pool is None:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+            ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx,
+                                             initializer=_worker_init)
+        futures = {self._pool.submit(run_stage_on_video, stage_cfg, v, i): v for v, i in jobs}
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()
 
     def close(self) -> None:
-        pass
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
 
 class RayBackend:

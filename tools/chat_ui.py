@@ -13,19 +13,12 @@ import glob
 import os.path as osp
 import sys
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-
-from mmvideofm.serving.cli import (  # noqa: E402
-    chat_arg_parser,
-    session_factory_from_config,
-    store_from_args,
-)
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
+from mmvideofm.serving import cli  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None):
-    p = chat_arg_parser(__doc__.splitlines()[0], port=7860, work_dir='work_dirs/chat_ui')
+    p = cli.chat_arg_parser(__doc__.splitlines()[0], port=7860, work_dir='work_dirs/chat_ui')
     p.add_argument('--samples', default=None,
                    help='folder of sample videos to offer (default: synthetic clips written '
                    'to WORK_DIR/samples)')
@@ -38,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     from mmvideofm.serving.uploads import VIDEO_EXTENSIONS
     from mmvideofm.serving.webui import build_ui, launch_ui, make_sample_videos
 
-    store = store_from_args(args)
+    store = cli.store_from_args(args)
     if args.samples is None:
         samples = make_sample_videos(osp.join(args.work_dir, 'samples'))
     elif not osp.isdir(args.samples):
@@ -46,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         samples = sorted(p for p in glob.glob(osp.join(args.samples, '*'))
                          if p.lower().endswith(VIDEO_EXTENSIONS))
-    factory = session_factory_from_config(args.config, args.checkpoint, args.device,
+    factory = cli.session_factory_from_config(args.config, args.checkpoint, args.device,
                                           args.num_frames)
     demo = build_ui(factory, store, samples, title=args.title)
     launch_ui(demo, store, host=args.host, port=args.port)

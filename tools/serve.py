@@ -12,19 +12,12 @@ from __future__ import annotations
 import os.path as osp
 import sys
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-
-from mmvideofm.serving.cli import (  # noqa: E402
-    chat_arg_parser,
-    session_factory_from_config,
-    store_from_args,
-)
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
+from mmvideofm.serving import cli  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None):
-    p = chat_arg_parser(__doc__.splitlines()[0], port=8000, work_dir='work_dirs/serve')
+    p = cli.chat_arg_parser(__doc__.splitlines()[0], port=8000, work_dir='work_dirs/serve')
     p.add_argument('--allowed-root', action='append', default=[],
                    help='a directory whose videos clients may name by local path (repeatable; '
                    'default: none, local paths are refused)')
@@ -45,8 +38,8 @@ def main(argv: list[str] | None = None) -> None:
 
     from mmvideofm.serving.server import ServerSettings, create_app
 
-    store = store_from_args(args, tuple(args.allowed_root))
-    factory = session_factory_from_config(args.config, args.checkpoint, args.device,
+    store = cli.store_from_args(args, tuple(args.allowed_root))
+    factory = cli.session_factory_from_config(args.config, args.checkpoint, args.device,
                                           args.num_frames)
     name = args.model_name or osp.splitext(osp.basename(args.config))[0]
     settings = ServerSettings(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from mmengine.structures import BaseDataElement
 
 from mmvideofm.constants import CLIP_PREPROCESSOR
@@ -46,6 +47,14 @@ def mask_text_ids(input_ids: torch.Tensor, special_tokens_mask: torch.Tensor, ml
     masked = torch.bernoulli(prob, generator=generator).bool()
     labels = input_ids.long().masked_fill(~masked, -100)
     return masked, labels
+
+
+def _has_caption(sample) -> bool:
+    try:
+        get_caption(sample)
+    except KeyError:
+        return False
+    return True
 
 
 @MODELS.register_module()
@@ -224,6 +233,22 @@ class Harvest(VideoTextPretrainer):
         fused = self.caption_decoder.forward_features(video_tokens, text_hidden)
         selected = labels != -100
         return self.caption_decoder.predictor(fused[selected])[None], labels[selected][None]
+
+    # ------------------------------------------------------------------ evaluation
+    @torch.no_grad()
+    def text_features(self, texts: list[str], normalize: bool = False) -> torch.Tensor:
+        """EOT features @ ``text_projection`` ``(N, E)`` of raw texts (zero-shot prompts)."""
+        feats = self.encode_text(self.tokenize(list(texts), self.logit_scale.device))[1]
+        return F.normalize(feats, dim=-1) if normalize else feats
+
+    def predict(self, inputs: torch.Tensor, data_samples: list) -> list:
+        """``video_feat`` (and ``text_feat`` for captioned samples): what the retrieval and
+        zero-shot metrics read; a classification dataset has no captions."""
+        if all(_has_caption(s) for s in data_samples):
+            return super().predict(inputs, data_samples)
+        for sample, feat in zip(data_samples, self.extract_feat(inputs).cpu()):
+            sample.set_field(feat, 'video_feat')
+        return data_samples
 
     def caption_logits(self, video_tokens: torch.Tensor, text_hidden: torch.Tensor,
                        text: BaseDataElement) -> tuple[torch.Tensor, torch.Tensor]:

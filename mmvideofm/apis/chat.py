@@ -34,7 +34,7 @@ IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.gif', '.tif', '.
 VIDEO_INSTRUCTION = 'Watch the video and answer the question.'
 IMAGE_INSTRUCTION = 'Observe the image and answer the question.'
 GENERATION_KEYS = ('max_new_tokens', 'do_sample', 'temperature', 'top_p',
-                   'repetition_penalty', 'num_beams')
+                   'repetition_penalty', 'num_beams', 'max_length')
 
 
 def chat_frame_indices(num_video_frames: int, num_segments: int) -> list[int]:
@@ -60,7 +60,8 @@ class ChatSession:
 
     Generation keywords of :meth:`ask` / :meth:`stream`: ``max_new_tokens`` (256),
     ``do_sample`` (False: greedy; the official demo samples with ``top_p=0.9``),
-    ``temperature``, ``top_p``, ``repetition_penalty``, ``num_beams``.
+    ``temperature``, ``top_p``, ``repetition_penalty``, ``num_beams``, ``max_length`` (2000:
+    prompt + answer tokens; a longer conversation loses its beginning, as officially).
     """
 
     def __init__(self, model: nn.Module, *, template: str | None = None,

@@ -8,9 +8,11 @@ sample, from :class:`~mmvideofm.datasets.instruction.InstructionDataset`); ``ans
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 
 import torch
+from mmengine.logging import print_log
 from torch import nn
 
 from mmvideofm.models.algorithms import BaseVideoAlgorithm
@@ -230,17 +232,31 @@ class BaseVideoLLM(BaseVideoAlgorithm):
         return dict(loss=self.llm(**batch).loss)
 
     # ------------------------------------------------------------------ generation
-    def _prompt_embeds(self, segments: Sequence[str], visual: Sequence[torch.Tensor]
-                       ) -> torch.Tensor:
-        return self.llm.splice(list(segments), [v.reshape(-1, v.shape[-1]) for v in visual])
+    def _prompt_embeds(self, segments: Sequence[str], visual: Sequence[torch.Tensor],
+                       generation: dict | None = None) -> torch.Tensor:
+        """The spliced prompt; with ``generation``, cut to its ``max_length`` (official chat:
+        2000 tokens including the new ones, the START of the conversation is dropped)."""
+        embeds = self.llm.splice(list(segments), [v.reshape(-1, v.shape[-1]) for v in visual])
+        if generation is not None:
+            max_length = generation.pop('max_length', 2000)
+            over = embeds.shape[1] + generation.get('max_new_tokens', 100) - max_length
+            if over > 0:
+                print_log(f'the conversation ({embeds.shape[1]} tokens + '
+                          f'{generation.get("max_new_tokens", 100)} new) exceeds max_length '
+                          f'{max_length}: the model will not see its first {over} tokens',
+                          logger='current', level=logging.WARNING)
+                embeds = embeds[:, over:]
+        return embeds
 
     def stream_answer(self, segments: Sequence[str], visual: Sequence[torch.Tensor],
                       **generation) -> Iterator[str]:
         """Answer text pieces for a prompt split at its placeholders (``segments``) with one
         ``(N, H_llm)`` visual-token block per placeholder; joined they equal
         :meth:`answer`. ``generation``: ``max_new_tokens``, ``do_sample``, ``temperature``,
-        ``top_p``, ``repetition_penalty``, ``num_beams``."""
-        embeds = self._prompt_embeds(segments, visual)
+        ``top_p``, ``repetition_penalty``, ``num_beams``, ``max_length`` (2000: prompt + new
+        tokens; a longer conversation loses its beginning, as in the official chat)."""
+        generation = dict(generation)
+        embeds = self._prompt_embeds(segments, visual, generation)
         text = AnswerText(self.llm, self.template)
         for tok in self.llm.stream(embeds, stop=self.template.stop_strings, **generation):
             piece = text.push(tok)
@@ -253,7 +269,8 @@ class BaseVideoLLM(BaseVideoAlgorithm):
     def answer(self, segments: Sequence[str], visual: Sequence[torch.Tensor],
                **generation) -> str:
         """The whole answer (see :meth:`stream_answer`)."""
-        embeds = self._prompt_embeds(segments, visual)
+        generation = dict(generation)
+        embeds = self._prompt_embeds(segments, visual, generation)
         text = AnswerText(self.llm, self.template)
         for tok in self.llm.generate(embeds, stop=self.template.stop_strings, **generation):
             text.push(tok)

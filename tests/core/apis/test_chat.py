@@ -9,6 +9,7 @@ import torch
 from mmvideofm.apis import ChatSession
 from mmvideofm.apis.chat import chat_frame_indices
 from mmvideofm.datasets.video_io import VideoReadError, write_video
+from mmvideofm.models.llm import AnswerText
 
 CONFIG = Path(__file__).parents[3] / 'configs' / '_base_' / 'models' / 'tiny_video_llm.py'
 GEN = dict(max_new_tokens=12)
@@ -59,6 +60,21 @@ def test_multi_turn_streaming(session, media):
     assert ''.join(session.stream('What is moving?', **GEN)) == a1
     session.reset()
     assert session.ask('What is moving?', **GEN) == a1
+
+
+def test_long_conversation_keeps_its_end(session, media):
+    """Official chat: prompt + new tokens beyond max_length -> the beginning is dropped."""
+    session.load_video(media[0])
+    question = 'what moves and where ' * 40
+    model = session.model
+    full = model.llm.splice(session.prompt(question).split('<VideoHere>'), [session._visual])
+    assert full.shape[1] > 64
+    text = AnswerText(model.llm, model.template)  # generate from the last 64 - 4 embeddings
+    ids = model.llm.generate(full[:, full.shape[1] + 4 - 64:], stop='###', max_new_tokens=4)
+    expected = ''.join(text.push(i) for i in ids) + text.final()
+    assert session.ask(question, max_new_tokens=4, max_length=64) == expected
+    session.reset()
+    assert ''.join(session.stream(question, max_new_tokens=4, max_length=64)) == expected
 
 
 def test_frame_time_message_template(session, media):

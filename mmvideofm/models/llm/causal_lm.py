@@ -378,6 +378,18 @@ class CausalLM(nn.Module):
         model, kwargs = self._generator(self._generate_kwargs(inputs_embeds, stop, **generation))
         return model.generate(**kwargs)[0].tolist()
 
+    def generate_text(self, prompt: str, stop: str | Sequence[str] | None = None,
+                      **generation) -> str:
+        """Text-only generation (e.g. an LLM controller choosing tools): the new text after
+        ``BOS + prompt``, without EOS, cut at the first stop string."""
+        ids = self.generate(self.splice([prompt], []), stop=stop, **generation)
+        if ids and ids[-1] == self.tokenizer.eos_token_id:
+            ids = ids[:-1]
+        text = self.decode(ids)
+        for s in [stop] if isinstance(stop, str) else list(stop or []):
+            text = text.split(s)[0]
+        return text.strip()
+
     def stream(self, inputs_embeds: torch.Tensor, stop: str | Sequence | None = None,
                **generation) -> Iterator[int]:
         """Like :meth:`generate`, yielding each new token id as it is produced (generation

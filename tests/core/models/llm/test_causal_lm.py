@@ -91,6 +91,14 @@ def test_generation_path(fixture):
     assert list(lm.stream(embeds, stop=facts['stop_words_ids'], **kw)) == ids
 
 
+def test_text_only_generation(fixture):
+    """A text prompt alone (an LLM controller): BOS + prompt, cut at the stop string."""
+    lm = build_lm(fixture[1]['vc2_it_f8_s32_q8e4_instr_lora'])
+    ids = lm.generate(lm.splice(['Thought: '], []), stop='###', max_new_tokens=12)
+    text = lm.generate_text('Thought: ', stop='###', max_new_tokens=12)
+    assert text == lm.decode(ids).replace('</s>', '').split('###')[0].strip()
+
+
 def test_stop_ids_derived_from_separator():
     tok = LlamaSentencePieceTokenizer(DATA / 'tokenizer.model')
     seqs = stop_token_ids(tok, '###')

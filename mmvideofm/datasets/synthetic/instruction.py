@@ -59,6 +59,11 @@ __all__ = ['export_instruction_data', 'clip_instruction_rows', 'answer_phrase',
 #: ``LlamaTokenizer.from_pretrained(SYNTHETIC_TOKENIZER_DIR)``, ``SentencePieceTokenizer``)
 SYNTHETIC_TOKENIZER_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'assets',
                                    'synthetic_llama_tokenizer')
+#: ``tokenizer_config.json`` next to the model: transformers' ``LlamaTokenizer`` /
+#: ``AutoTokenizer.from_pretrained(<dir>)`` then add BOS (not EOS) as LLaMA's does
+TOKENIZER_CONFIG = dict(tokenizer_class='LlamaTokenizer', add_bos_token=True, add_eos_token=False,
+                        bos_token='<s>', eos_token='</s>', unk_token='<unk>', pad_token=None,
+                        legacy=True, model_max_length=1024)
 KINDS = ('caption', 'caption_image', 'it_caption', 'it_qa', 'it_mcq', 'it_image')
 #: names an instruction export writes under ``out`` (for make_synthetic.py's --overwrite)
 INSTRUCTION_FILES = ('videos', 'images', 'meta.json',
@@ -263,7 +268,8 @@ def train_synthetic_tokenizer(out_dir: str = SYNTHETIC_TOKENIZER_DIR, vocab_size
                               corpus: list[str] | None = None) -> str:
     """Train the synthetic SentencePiece BPE model (LLaMA conventions: unk 0, bos 1, eos 2,
     no pad, byte fallback, split digits, identity normalisation) and write
-    ``out_dir/tokenizer.model``; deterministic (one thread, no sampling). Returns the path."""
+    ``out_dir/tokenizer.model`` (+ ``tokenizer_config.json``); deterministic (one thread, no
+    sampling). Returns the model's path."""
     import io
 
     import sentencepiece as spm
@@ -279,4 +285,6 @@ def train_synthetic_tokenizer(out_dir: str = SYNTHETIC_TOKENIZER_DIR, vocab_size
     path = osp.join(out_dir, 'tokenizer.model')
     with open(path, 'wb') as f:
         f.write(model.getvalue())
+    with open(osp.join(out_dir, 'tokenizer_config.json'), 'w') as f:
+        json.dump(TOKENIZER_CONFIG, f, indent=1)
     return path

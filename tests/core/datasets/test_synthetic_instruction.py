@@ -7,7 +7,7 @@ import re
 import pytest
 import sentencepiece as spm
 from mmengine.registry import init_default_scope
-from transformers import LlamaTokenizer
+from transformers import AutoTokenizer, LlamaTokenizer
 
 from mmvideofm.datasets.instruction import INSTRUCTION_META_KEYS, InstructionDataset
 from mmvideofm.datasets.synthetic import TASKS, SyntheticWorld, WorldConfig
@@ -117,6 +117,10 @@ def test_shipped_tokenizer_loads_everywhere_and_covers_the_data(export):
         after = vicuna.split_for_training(text)[1]
         assert sum(vicuna.supervised_mask(after, sp.encode)) > 0
     assert hf('###', add_special_tokens=False).input_ids == [sp.piece_to_id('\u2581###')]
+    auto = AutoTokenizer.from_pretrained(SYNTHETIC_TOKENIZER_DIR)  # tokenizer_config.json
+    assert auto('a red circle').input_ids == hf('a red circle').input_ids == [1, *sp.encode(
+        'a red circle')]  # BOS added, as LLaMA's tokenizer does
+    assert hf.decode(sp.encode(text)) == text
 
 
 def test_tokenizer_rebuilds_deterministically(tmp_path):

@@ -141,13 +141,17 @@ def build_ui(session_factory: Callable[[], Any], store: UploadStore,
             state['session'].reset()
         return [], 'Chat cleared; the video stays loaded.'
 
-    def on_reset(state: dict | None):
+    def forget(state: dict | None) -> None:
+        """Delete the stored upload of a session (on reset, or when the tab goes away)."""
         if (state or {}).get('media'):
             store.delete(state['media'])
+
+    def on_reset(state: dict | None):
+        forget(state)
         return {}, None, [], None, None, 'Upload a video, or pick a sample.'
 
     with gr.Blocks(title=title, analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
-        state = gr.State({})
+        state = gr.State({}, delete_callback=forget)
         gr.Markdown(f'## {title}\nUpload a video (or pick a sample), look at the frames the '
                     f'model sees, then ask questions about it.')
         with gr.Row():

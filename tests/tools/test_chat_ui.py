@@ -126,6 +126,10 @@ def test_upload_video_then_chat(page, ui_url, tmp_path):
     # shorter, unless the 64-token answer itself stopped within 3 tokens (a piece of the
     # tiny tokenizer is at most 9 characters)
     assert len(short[0]) < len(answers[0]) or len(answers[0]) <= 3 * 9
+    page.click('#reset')  # drops the video and its stored copy
+    page.wait_for_function("document.querySelector('#status').innerText.startsWith('Upload a')"
+                           " && document.querySelectorAll('#frames img').length == 0")
+    assert os.listdir(ui_url[1] / 'uploads') == []
 
 
 def test_pick_a_sample(page):

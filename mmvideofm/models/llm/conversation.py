@@ -426,12 +426,25 @@ class MultipleChoicePrompt:
         question_prompt: appended to the question/options block.
         answer_prompt: prefill of the assistant turn at evaluation.
         return_prompt: re-added in front of the generated text before scoring.
+        system_llm: the system text also starts the question turn (official: True).
+        system_q: the options block also goes to the QFormer instruction (official: False).
     """
 
     system: str = MVBENCH_SYSTEM
     question_prompt: str = '\nOnly give the best option.'
     answer_prompt: str = 'Best option:('
     return_prompt: str = '('
+    system_llm: bool = True
+    system_q: bool = False
+
+    def build(self, template: ConversationTemplate, question: str, candidates: Sequence[str]
+              ) -> tuple[str, str]:
+        """``(LLM prompt, QFormer instruction)`` of the official evaluation (``infer_mvbench``):
+        system, the video turn, ``[system +] options block + question_prompt``, the prefill."""
+        block = self.options_block(question, candidates)
+        asked = (self.system if self.system_llm else '') + block + self.question_prompt
+        prompt = template.prompt(asked, system=self.system, answer_prefill=self.answer_prompt)
+        return prompt, self.system + (block if self.system_q else '')
 
     @staticmethod
     def options_block(question: str, candidates: Sequence[str]) -> str:

@@ -102,6 +102,8 @@ def test_mvbench_prompt_matches_the_official_generation_prompt():
     prompt = VICUNA.prompt(question, system=MVBENCH_PROMPT.system,
                            answer_prefill=MVBENCH_PROMPT.answer_prompt)
     assert prompt == mvb['prompt']
+    assert MVBENCH_PROMPT.build(VICUNA, 'What happens after the man opens the door?', cands) == \
+        (mvb['prompt'], mvb['qformer_instruction'])
     # stop ids derived by tokenising the separator, never hard-coded ([[277], [259, 346]] here)
     assert [SP.piece_to_id('\u2581###')] == mvb['stop_words_ids'][0]
     # a training answer that the evaluation prefill continues

@@ -77,6 +77,8 @@ class ZeroShotClassificationMetric(BaseMetric):
         class_names: Names (list or file, one per line); None takes the dataset's
             ``metainfo['classes']``.
         templates: Prompt templates with ``{}`` (default: the 16 ActionCLIP ones).
+        class_prompts: Instead of names x templates, each class's own prompts (lists of
+            any lengths; a class's score is the mean over its prompts).
         topk: Cut-offs reported as ``top{k}``; ``avg`` needs 1 and 5.
         text_batch_size: Prompts per text-encoder call.
         collect_device / prefix: As ``BaseMetric`` (default prefix ``zero_shot``).
@@ -86,12 +88,16 @@ class ZeroShotClassificationMetric(BaseMetric):
 
     def __init__(self, class_names: str | Sequence[str] | None = None,
                  templates: Sequence[str] = ACTIONCLIP_TEMPLATES,
+                 class_prompts: Sequence[Sequence[str]] | None = None,
                  topk: Sequence[int] = (1, 5), text_batch_size: int = 256,
                  collect_device: str = 'cpu', prefix: str | None = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.class_names = None if class_names is None else read_class_names(class_names)
         self.templates = tuple(templates)
         build_prompts(['x'], self.templates)  # checks the templates early
+        self.class_prompts = None if class_prompts is None else [list(p) for p in class_prompts]
+        if self.class_prompts is not None and not all(self.class_prompts):
+            raise ValueError('class_prompts needs at least one prompt per class')
         self.topk = tuple(topk)
         self.text_batch_size = text_batch_size
         #: the evaluated model's ``text_features`` (set by the zero-shot loops)
@@ -111,19 +117,20 @@ class ZeroShotClassificationMetric(BaseMetric):
         self.text_encoder, self._text_feat = encoder, None
 
     @torch.no_grad()
-    def class_text_features(self) -> torch.Tensor:
-        """``(C, P, E)`` normalised prompt features (computed once per encoder)."""
+    def class_text_features(self) -> list[torch.Tensor]:
+        """Per class, its ``(P_c, E)`` normalised prompt features (computed once)."""
         if self._text_feat is None:
             if self.text_encoder is None:
                 raise RuntimeError(
                     'no text encoder was handed to ZeroShotClassificationMetric: use '
                     "val_cfg=dict(type='ZeroShotValLoop') / test_cfg=dict(type="
                     "'ZeroShotTestLoop'), or call metric.set_text_encoder(model.text_features)")
-            names = self.classes()
-            prompts = build_prompts(names, self.templates)
+            groups = self.class_prompts or [build_prompts([c], self.templates)
+                                            for c in self.classes()]
+            prompts = [p for group in groups for p in group]
             feats = torch.cat([self.text_encoder(prompts[i:i + self.text_batch_size]).float()
                                .cpu() for i in range(0, len(prompts), self.text_batch_size)])
-            self._text_feat = feats.view(len(names), len(self.templates), -1)
+            self._text_feat = list(feats.split([len(g) for g in groups]))
         return self._text_feat
 
     def process(self, data_batch, data_samples: Sequence) -> None:
@@ -140,7 +147,11 @@ class ZeroShotClassificationMetric(BaseMetric):
     def compute_metrics(self, results: list) -> dict[str, float]:
         video = torch.stack([r['video_feat'] for r in results])
         labels = torch.tensor([r['label'] for r in results])
-        scores = zero_shot_scores(video, self.class_text_features())
+        text = self.class_text_features()
+        if len({t.shape[0] for t in text}) == 1:
+            scores = zero_shot_scores(video, torch.stack(text))
+        else:  # classes with different numbers of prompts
+            scores = torch.stack([(video @ t.T).mean(1) for t in text], dim=1)
         out = {}
         ranks = scores.argsort(dim=1, descending=True)
         for k in self.topk:

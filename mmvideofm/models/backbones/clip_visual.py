@@ -265,6 +265,8 @@ class CLIPVideoViT(BaseModule):
         drop_path_rate: Stochastic depth of the last block (0 -> rate, linear; ViCLIP 0.1).
         checkpoint_num: Blocks run with activation checkpointing in training (ViCLIP 24).
         temporal_embedding: Build ``temporal_positional_embedding`` (official ``temp_embed``).
+        temporal_init_std: Its initial std: 0 (official) starts as the image model; a tower
+            trained from scratch needs > 0, or it cannot tell the frames apart at first.
         init_cfg: mmengine init config.
     """
 
@@ -282,6 +284,7 @@ class CLIPVideoViT(BaseModule):
                  drop_path_rate: float = 0.,
                  checkpoint_num: int = 0,
                  temporal_embedding: bool = True,
+                 temporal_init_std: float = 0.,
                  init_cfg: dict | list | None = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if arch is not None:
@@ -306,7 +309,8 @@ class CLIPVideoViT(BaseModule):
         self.class_embedding = nn.Parameter(scale * torch.randn(width))
         self.positional_embedding = nn.Parameter(scale * torch.randn(self.grid_size**2 + 1, width))
         if temporal_embedding:  # zero init: a CLIP image model is unchanged at the start
-            self.temporal_positional_embedding = nn.Parameter(torch.zeros(1, num_frames, width))
+            self.temporal_positional_embedding = nn.Parameter(
+                temporal_init_std * torch.randn(1, num_frames, width))
         else:
             self.temporal_positional_embedding = None
         self.ln_pre = LayerNormFp32(width)

@@ -33,6 +33,8 @@ class CLIPTextTransformer(TextTransformer):
         vocab_size: 49408 (CLIP BPE).
         width / heads / layers / output_dim: Explicit sizes (override ``arch``).
         quick_gelu: OpenAI's activation (True for OpenAI weights and ViCLIP).
+        freeze_token_embedding: Keep ``token_embedding`` fixed (a small tower trained from
+            scratch on a few words: its 49408-row table need not be updated every step).
     """
 
     def __init__(self,
@@ -43,7 +45,8 @@ class CLIPTextTransformer(TextTransformer):
                  heads: int | None = None,
                  layers: int | None = None,
                  output_dim: int | None = None,
-                 quick_gelu: bool = True) -> None:
+                 quick_gelu: bool = True,
+                 freeze_token_embedding: bool = False) -> None:
         if arch is not None and arch not in CLIP_TEXT_ARCHS:
             raise ValueError(f'unknown CLIP text arch {arch!r}; choose one of '
                              f'{sorted(CLIP_TEXT_ARCHS)} or arch=None with explicit sizes')
@@ -55,6 +58,8 @@ class CLIPTextTransformer(TextTransformer):
             raise ValueError(f'CLIPTextTransformer(arch=None) needs {missing}')
         super().__init__(context_length=context_length, vocab_size=vocab_size,
                          act_layer=QuickGELU if quick_gelu else nn.GELU, **sizes)
+        if freeze_token_embedding:
+            self.token_embedding.requires_grad_(False)
 
     @property
     def pooled_dim(self) -> int:

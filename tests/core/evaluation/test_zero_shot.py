@@ -111,4 +111,17 @@ def test_loop_hands_text_features_to_metric():
     loop = type('Loop', (ZeroShotValLoop.__mro__[1], Base), {})()
     loop.runner, loop.evaluator = Runner(), Evaluator()
     assert loop.run() == 'ran' and metric.text_encoder is not None
-    assert metric.class_text_features().shape == (1, 1, 4)
+    assert metric.class_text_features()[0].shape == (1, 4)
+
+
+def test_class_prompts_of_different_lengths():
+    dirs = torch.eye(3)
+    prompts = [['a', 'b'], ['c'], ['d', 'e', 'f']]
+    feats = {'a': dirs[0], 'b': dirs[0], 'c': dirs[1], 'd': dirs[2], 'e': dirs[2], 'f': dirs[1]}
+    metric = ZeroShotClassificationMetric(class_prompts=prompts, topk=(1, ))
+    metric.set_text_encoder(lambda texts: torch.stack([feats[t] for t in texts]))
+    metric.process(None, _samples(dirs, [0, 1, 2]))
+    out = metric.compute_metrics(metric.results)
+    assert out == {'top1': 100.}  # class 2: mean(1, 1, 0) = 2/3 beats class 1's 0
+    with pytest.raises(ValueError, match='one prompt'):
+        ZeroShotClassificationMetric(class_prompts=[['a'], []])

@@ -22,35 +22,17 @@ TOL = dict(atol=1e-5, rtol=1e-5)
 MANIFEST = json.load(open(osp.join(DATA, 'manifest.json')))
 
 
-def tiny_viclip_cfg() -> dict:
-    """Our config of the fixture's constructor arguments (``manifest.json``)."""
-    v, t = MANIFEST[CASE]['vision_ctor'], MANIFEST[CASE]['text_ctor']
-    return dict(
-        type='ViCLIP',
-        vision_encoder=dict(type='CLIPVideoViT', arch=None,
-                            input_resolution=v['input_resolution'],
-                            patch_size=v['patch_size'], width=v['width'], layers=v['layers'],
-                            heads=v['heads'], output_dim=v['output_dim'],
-                            num_frames=v['num_frames'], drop_path_rate=v['drop_path'],
-                            checkpoint_num=v['checkpoint_num']),
-        text_encoder=dict(type='CLIPTextTransformer', arch=None,
-                          context_length=t['context_length'], vocab_size=t['vocab_size'],
-                          width=t['transformer_width'], heads=t['transformer_heads'],
-                          layers=t['transformer_layers'], output_dim=t['embed_dim']),
-        max_txt_len=t['context_length'])
-
-
 @pytest.fixture(scope='module')
-def model():
-    sd = load_checkpoint_file(osp.join(DATA, f'{CASE}__state_dict.pt'))
-    net = MODELS.build(tiny_viclip_cfg()).eval()
+def model(viclip_cfg, data_dir):
+    sd = load_checkpoint_file(osp.join(data_dir, f'{CASE}__state_dict.pt'))
+    net = MODELS.build(viclip_cfg()).eval()
     load_state_dict_checked(net, convert_viclip(sd), strict=True, converter_hint='viclip')
     return net
 
 
 @pytest.fixture(scope='module')
-def io():
-    return load_checkpoint_file(osp.join(DATA, f'{CASE}__io.pt'))
+def io(data_dir):
+    return load_checkpoint_file(osp.join(data_dir, f'{CASE}__io.pt'))
 
 
 def _hidden(blocks, run):
@@ -64,8 +46,8 @@ def _hidden(blocks, run):
     return result, out
 
 
-def test_state_dict_keys_are_official(model):
-    sd = load_checkpoint_file(osp.join(DATA, f'{CASE}__state_dict.pt'))
+def test_state_dict_keys_are_official(model, data_dir):
+    sd = load_checkpoint_file(osp.join(data_dir, f'{CASE}__state_dict.pt'))
     assert set(model.state_dict()) == set(sd)  # strict both ways, official names
     assert {k.split('.')[0] for k in sd} == {'vision_encoder', 'text_encoder', 'temp'}
 
@@ -132,12 +114,12 @@ def test_vtc_loss(model, io):
 
 
 @pytest.mark.parametrize('context', [32, 77])
-def test_tokenizer_cases(context):
+def test_tokenizer_cases(context, data_dir):
     """CLIP BPE as the official SimpleTokenizer + tokenize: ftfy / html cleaning, lower case,
     single digits, SOT/EOT, zero padding; an over-long text is cut to the context with EOT
     kept as its last token."""
-    ref = load_checkpoint_file(osp.join(DATA, 'clip_bpe_tokenizer.pt'))
-    facts = json.load(open(osp.join(DATA, 'clip_bpe_tokenizer.json')))
+    ref = load_checkpoint_file(osp.join(data_dir, 'clip_bpe_tokenizer.pt'))
+    facts = json.load(open(osp.join(data_dir, 'clip_bpe_tokenizer.json')))
     texts = [s['text'] for s in facts['sentences']]
     tok = build_tokenizer(dict(type='CLIPTokenizer', context_length=context))
     ids = tok(texts, max_length=context)['input_ids']

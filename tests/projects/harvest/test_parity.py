@@ -42,6 +42,7 @@ def build_case(case: str, **kwargs) -> torch.nn.Module:
                           width=vi['transformer_width'], heads=vi['transformer_heads'],
                           layers=vi['transformer_layers'], output_dim=vi['embed_dim']),
         tokenizer=dict(type='BertTokenizer', vocab=small_vocab(vi['vocab_size'])),
+        max_txt_len=vi['context_length'],
         fusion_decoder=dict(n_layers=dec['n_layers'], transformer_heads=dec['transformer_heads'],
                             num_visual_queries=dec['num_visual_queries']),
         **kwargs))

@@ -183,3 +183,26 @@ def test_earlier_turns_need_a_session_that_takes_them(tmp_path, clip_mp4):
         assert 'cannot take earlier turns' in r.json()['error']['message']
         r = http.post('/v1/chat/completions', json=dict(model=MODEL, messages=messages[2:]))
         assert r.json()['choices'][0]['message']['content'].startswith('c|')
+
+
+class _HeldStream(ScriptedSession):
+    """Streams 'first', then holds the rest until ``release`` is set."""
+
+    release = threading.Event()
+
+    def stream(self, text: str, **generation):
+        yield 'first'
+        assert self.release.wait(30)
+        yield ' second'
+
+
+def test_stream_pieces_arrive_as_they_are_generated(tmp_path):
+    app = create_app(_HeldStream, UploadStore(str(tmp_path)), ServerSettings(MODEL))
+    with serve_in_thread(app) as url:
+        client = openai.OpenAI(base_url=url + '/v1', api_key='unused', max_retries=0)
+        stream = client.chat.completions.create(model=MODEL, messages=[_user('q')],
+                                                stream=True)
+        pieces = (c.choices[0].delta.content for c in stream if c.choices[0].delta.content)
+        assert next(pieces) == 'first'  # while the model still holds the rest back
+        _HeldStream.release.set()
+        assert list(pieces) == [' second']

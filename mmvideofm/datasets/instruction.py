@@ -344,12 +344,19 @@ class BuildConversation(BaseTransform):
         self.random_shuffle = random_shuffle
 
     def transform(self, results: dict) -> dict:
+        if 'qa' not in results:
+            raise KeyError("BuildConversation needs 'qa' (an InstructionDataset sample); "
+                           f'got keys {sorted(results)}')
         qa = [dict(turn) for turn in results['qa']]
         if self.random_shuffle and len(qa) > 1:
             random.shuffle(qa)
         media = results.get('media_type', 'video')
         msg = ''
         if self.add_second_msg and media == 'video':
+            if 'frame_secs' not in results:
+                raise KeyError('BuildConversation needs the sampled frame times (frame_secs): '
+                               'sample frames with InstructionSampleFrames before it, or set '
+                               'add_second_msg=False')
             msg = frame_time_message(results['frame_secs'])
         results['conversation'], results['instruction'] = self.template.training_conversation(
             qa, msg, media, self.system)

@@ -164,6 +164,17 @@ def test_unreadable_media_are_skipped_when_asked(root):
     assert 'not a readable image' in ds.bad_samples[str(root / 'broken.png')]
 
 
+def test_build_conversation_names_missing_inputs():
+    from mmvideofm.datasets.instruction import BuildConversation
+    with pytest.raises(KeyError, match='InstructionSampleFrames before it'):
+        BuildConversation()(dict(qa=QA, media_type='video'))
+    with pytest.raises(KeyError, match="needs 'qa'"):
+        BuildConversation()(dict(media_type='video'))
+    text = BuildConversation(add_second_msg=False, random_shuffle=False)(
+        dict(qa=QA[:1], media_type='video'))['conversation']
+    assert text.startswith(QA[0]['i'] + ' ###Human: <Video></Video> ###Human: Q0?')
+
+
 def test_official_frame_indices():
     assert official_frame_indices(4, 20, 'middle') == [2, 7, 12, 17]
     assert official_frame_indices(4, 2, 'middle') == [0, 1, 1, 1]  # short: last one repeated

@@ -189,3 +189,32 @@ def test_make_synthetic_exports_long_videos(tmp_path):
     assert [v['id'] for v in meta['videos']] == ['syn00000000', 'syn00000001']
     assert sorted(os.listdir(tmp_path / 'videos')) == ['syn00000000.mp4', 'syn00000001.mp4']
     assert (tmp_path / 'long_videos.json').is_file()
+
+
+def test_viclip_scores_through_the_registry_by_type_name(data, reference):
+    """The score stage builds a plugin's model from config only (type name + imports, or its
+    config file): the curation core never imports the plugin."""
+    import json
+
+    from mmengine.config import Config
+
+    from mmvideofm.datasets.curation import VideoTextScore
+    work, _ = reference
+    viclip_cfg = osp.join(REPO, 'configs', 'viclip', 'viclip-tiny-p8_synthetic-direction-8x32.py')
+    if not osp.isfile(viclip_cfg):
+        pytest.skip('the viclip plugin config is not in this checkout')
+    model = Config.fromfile(viclip_cfg).model.to_dict()
+    assert model['type'] == 'ViCLIP'
+    model['vision_encoder']['num_frames'] = 4  # InternVid scores 4 uniform frames
+    load = lambda s: json.load(open(osp.join(work, 'stages', s, 'syn00000001.json')))  # noqa
+    inputs = dict(scenes=load('scenes')['result'], captions=load('captions')['result'])
+    video = dict(key='syn00000001', path=osp.join(data, 'videos', 'syn00000001.mp4'))
+    by_type = [VideoTextScore(model=model, imports=['projects.viclip'], num_frames=4,
+                              size=32).ensure_setup().process(video, inputs) for _ in range(2)]
+    assert by_type[0] == by_type[1]  # same random weights in every build (init_seed)
+    by_file = VideoTextScore(config=viclip_cfg, num_frames=8, size=32).ensure_setup().process(
+        video, inputs)
+    for res in (by_type[0], by_file):
+        scores = res['UMT_Score']
+        assert len(scores) == len(inputs['scenes']['clips']) and all(-1 <= s <= 1
+                                                                     for s in scores)

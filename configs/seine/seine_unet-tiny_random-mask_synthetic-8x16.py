@@ -18,11 +18,11 @@ model = dict(
     # at 300 CPU iterations diverges when sampled, README) and x_0 is clipped to [-1, 1]
     scheduler=dict(prediction_type='sample', clip_sample=True),
     vae=None, text_encoder=None,
-    mask_mix=dict(transition=0.4, prediction=0.2, i2v=0.3, unconditional=0.1),
+    mask_mix=dict(transition=0.5, prediction=0.1, i2v=0.3, unconditional=0.1),
     max_given=1, text_dropout=0.1)
 
 train_dataloader = dict(
-    batch_size=8, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=True),
+    batch_size=4, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type='SyntheticVideoDataset', num_samples=512, seed=0, task='direction',
                  num_frames=num_frames, size=img_size, split='train', cache_clips=True,
                  world_cfg=dict(noise=0),
@@ -30,12 +30,12 @@ train_dataloader = dict(
                            dict(type='PackActionInputs')]))
 
 max_iters = 600
-lr = 2e-3
+lr = 4e-3
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
 optim_wrapper = dict(type='OptimWrapper',
                      optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.999), weight_decay=0.0),
                      clip_grad=dict(max_norm=1.0))
-param_scheduler = [dict(type='OneCycleLR', eta_max=lr, total_steps=max_iters, pct_start=0.1,
+param_scheduler = [dict(type='OneCycleLR', eta_max=lr, total_steps=max_iters, pct_start=0.05,
                         by_epoch=False)]
 custom_hooks = [dict(type='EMAHook', momentum=0.01, update_buffers=True)]
 default_hooks = dict(logger=dict(interval=50),

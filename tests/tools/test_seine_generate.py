@@ -56,3 +56,10 @@ def test_generate_writes_mp4_and_grid(files, mode, images, frames, capsys):
         _tool('generate').main(['transition', '--images', str(files / 'a.png'), '--checkpoint',
                                 str(files / 'seine.pt'), '--unet-config',
                                 str(files / 'unet.json')])
+
+
+def test_convert_checkpoint_tool(files, tmp_path):
+    out = tmp_path / 'unet.pth'
+    assert _tool('convert_checkpoint').main([str(files / 'seine.pt'), str(out)]) == 0
+    sd = torch.load(out, weights_only=True)['state_dict']
+    assert 'conv_in.weight' in sd and not any(k.endswith('rotary_emb.freqs') for k in sd)

@@ -212,12 +212,11 @@ def parse_request(req: ChatCompletionRequest, max_new_tokens_limit: int) -> Conv
     """Check the messages' order and content; collect media and generation settings."""
     if req.n != 1:
         raise APIError(400, f'n={req.n} is not supported; ask for one choice (n=1)', param='n')
-    msgs = list(req.messages)
-    system = None
-    while msgs and msgs[0].role in ('system', 'developer'):
-        system = ((system + '\n') if system else '') + _text_of(msgs[0], 0)
-        msgs.pop(0)
-    offset = len(req.messages) - len(msgs)
+    offset = 0
+    while offset < len(req.messages) and req.messages[offset].role in ('system', 'developer'):
+        offset += 1
+    msgs = req.messages[offset:]
+    system = '\n'.join(_text_of(m, i) for i, m in enumerate(req.messages[:offset])) or None
     if not msgs or msgs[-1].role != 'user':
         raise APIError(400, 'the last message must be a user message (the question to answer)',
                        param='messages')
@@ -270,6 +269,9 @@ def parse_request(req: ChatCompletionRequest, max_new_tokens_limit: int) -> Conv
     if req.repetition_penalty is not None:
         gen['repetition_penalty'] = req.repetition_penalty
     conv.generation = gen
+    if not conv.media:
+        raise APIError(400, 'the conversation has no video or image: add a video_url, image_url '
+                       'or file content part to a user message', param='messages')
     return conv
 
 
@@ -319,6 +321,18 @@ class ServerSettings:
     max_request_bytes: int = 300 * 1024 * 1024
 
 
+def _as_api_error(exc: BaseException) -> APIError:
+    """What a failed request answers: upload and API errors as they are, a ``ValueError`` of the
+    session (an unreadable video, a question it refuses) as 400, anything else as 500."""
+    if isinstance(exc, APIError):
+        return exc
+    if isinstance(exc, UploadError):
+        return APIError(exc.status, str(exc), param='messages')
+    if isinstance(exc, ValueError):
+        return APIError(400, f'{type(exc).__name__}: {exc}', param='messages')
+    return APIError(500, f'generation failed: {type(exc).__name__}: {exc}')
+
+
 def _chunk(cid: str, created: int, model: str, delta: dict, finish: str | None = None) -> str:
     obj = {'id': cid, 'object': 'chat.completion.chunk', 'created': created, 'model': model,
            'choices': [{'index': 0, 'delta': delta, 'finish_reason': finish}]}
@@ -356,7 +370,7 @@ def create_app(session_factory: Callable[[], Any], store: UploadStore,
 
     @app.exception_handler(UploadError)
     async def _upload_error(_: Request, exc: UploadError) -> JSONResponse:
-        return APIError(exc.status, str(exc), param='messages').response()
+        return _as_api_error(exc).response()
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -429,10 +443,8 @@ def create_app(session_factory: Callable[[], Any], store: UploadStore,
             fut.add_done_callback(lambda _: adm.leave())
             try:
                 answer = await asyncio.shield(fut)
-            except (UploadError, APIError):
-                raise
-            except Exception as e:  # the model failed: say so instead of a bare 500
-                raise APIError(500, f'generation failed: {type(e).__name__}: {e}') from e
+            except Exception as e:
+                raise _as_api_error(e) from e
             return {'id': cid, 'object': 'chat.completion', 'created': created,
                     'model': settings.model_name,
                     'choices': [{'index': 0, 'finish_reason': 'stop',
@@ -458,9 +470,7 @@ def create_app(session_factory: Callable[[], Any], store: UploadStore,
         fut.add_done_callback(lambda _: adm.leave())
         kind, first = await queue.get()  # media errors become a 4xx before the stream starts
         if kind == 'error':
-            if isinstance(first, UploadError | APIError):
-                raise first
-            raise APIError(500, f'generation failed: {type(first).__name__}: {first}')
+            raise _as_api_error(first)
 
         async def events() -> AsyncIterator[str]:
             item = (kind, first)
@@ -472,8 +482,7 @@ def create_app(session_factory: Callable[[], Any], store: UploadStore,
                     if k == 'end':
                         break
                     if k == 'error':
-                        err = APIError(500, f'generation failed: {type(value).__name__}: {value}')
-                        yield f'data: {json.dumps(err.body())}\n\n'
+                        yield f'data: {json.dumps(_as_api_error(value).body())}\n\n'
                         return
                     if value:
                         yield _chunk(cid, created, settings.model_name, {'content': value})

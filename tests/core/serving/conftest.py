@@ -23,6 +23,7 @@ class ScriptedSession:
 
     gate: threading.Event | None = None
     created = 0
+    system: str | None = None
 
     def __init__(self) -> None:
         type(self).created += 1
@@ -42,6 +43,7 @@ class ScriptedSession:
         n = 0 if self.frames is None else len(self.frames)
         words = [f'{text}', f'|frames={n}', f'|turns={len(self.history)}',
                  f'|max_new_tokens={generation.get("max_new_tokens")}']
+        words += [f'|system={self.system}'] if self.system else []
         answer = ''
         for w in words:
             answer += w

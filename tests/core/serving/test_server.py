@@ -54,10 +54,12 @@ def test_models(client):
 
 
 def test_answer_with_base64_video_and_history(client, server, clip_mp4):
-    messages = [{'role': 'system', 'content': 'Be brief.'}, _user('what moves?', _video_part(
-        clip_mp4)), {'role': 'assistant', 'content': 'a circle'}, _user('where to?')]
+    messages = [{'role': 'system', 'content': 'Be brief.'}, {'role': 'developer', 'content': [
+        {'type': 'text', 'text': 'Be kind.'}]}, _user('what moves?', _video_part(clip_mp4)),
+        {'role': 'assistant', 'content': 'a circle'}, _user('where to?')]
     out = client.chat.completions.create(model=MODEL, messages=messages, max_tokens=7)
-    assert out.choices[0].message.content == 'where to?|frames=8|turns=1|max_new_tokens=7'
+    assert out.choices[0].message.content == \
+        'where to?|frames=8|turns=1|max_new_tokens=7|system=Be brief.\nBe kind.'
     assert out.choices[0].finish_reason == 'stop'
     assert not any(p.endswith('.mp4') for p in os.listdir(server[1].root))  # temp copy gone
 
@@ -95,6 +97,7 @@ def test_uploaded_file_and_local_path(client, clip_mp4, media_root):
     (dict(messages=[{'role': 'robot', 'content': 'x'}]), openai.BadRequestError,
      r'messages\.0\.role'),
     (dict(messages=[]), openai.BadRequestError, 'messages: List should have at least 1 item'),
+    (dict(), openai.BadRequestError, 'the conversation has no video or image: add a video_url'),
     (dict(messages=[_user('a'), _user('b')]), openai.BadRequestError,
      'messages.1: expected a assistant message'),
     (dict(n=2), openai.BadRequestError, 'n=2 is not supported'),
@@ -137,10 +140,12 @@ def test_two_videos_and_oversize_bodies(server, client, clip_mp4):
 def test_queue_full_and_concurrency_limit(server, clip_mp4):
     """2 running + 2 waiting are accepted; the 5th and 6th get 503 at once; none is lost."""
     url = server[0] + '/v1/chat/completions'
+    video = _video_part(clip_mp4)
     ScriptedSession.gate = threading.Event()
     try:
         def ask(i: int) -> httpx.Response:
-            return httpx.post(url, json=dict(model=MODEL, messages=[_user(f'q{i}')]), timeout=60)
+            return httpx.post(url, json=dict(model=MODEL, messages=[_user(f'q{i}', video)]),
+                              timeout=60)
 
         with ThreadPoolExecutor(6) as pool:
             futures = [pool.submit(ask, i) for i in range(6)]
@@ -176,12 +181,14 @@ class _NoHistorySession(ScriptedSession):
 def test_earlier_turns_need_a_session_that_takes_them(tmp_path, clip_mp4):
     from fastapi.testclient import TestClient
     app = create_app(_NoHistorySession, UploadStore(str(tmp_path)), ServerSettings(MODEL))
-    messages = [_user('a'), {'role': 'assistant', 'content': 'b'}, _user('c')]
+    video = _video_part(clip_mp4)
+    messages = [_user('a', video), {'role': 'assistant', 'content': 'b'}, _user('c')]
     with TestClient(app) as http:
         r = http.post('/v1/chat/completions', json=dict(model=MODEL, messages=messages))
         assert r.status_code == 400
         assert 'cannot take earlier turns' in r.json()['error']['message']
-        r = http.post('/v1/chat/completions', json=dict(model=MODEL, messages=messages[2:]))
+        r = http.post('/v1/chat/completions', json=dict(model=MODEL,
+                                                        messages=[_user('c', video)]))
         assert r.json()['choices'][0]['message']['content'].startswith('c|')
 
 
@@ -196,13 +203,39 @@ class _HeldStream(ScriptedSession):
         yield ' second'
 
 
-def test_stream_pieces_arrive_as_they_are_generated(tmp_path):
+def test_stream_pieces_arrive_as_they_are_generated(tmp_path, clip_mp4):
     app = create_app(_HeldStream, UploadStore(str(tmp_path)), ServerSettings(MODEL))
     with serve_in_thread(app) as url:
         client = openai.OpenAI(base_url=url + '/v1', api_key='unused', max_retries=0)
-        stream = client.chat.completions.create(model=MODEL, messages=[_user('q')],
-                                                stream=True)
+        stream = client.chat.completions.create(
+            model=MODEL, messages=[_user('q', _video_part(clip_mp4))], stream=True)
         pieces = (c.choices[0].delta.content for c in stream if c.choices[0].delta.content)
         assert next(pieces) == 'first'  # while the model still holds the rest back
         _HeldStream.release.set()
         assert list(pieces) == [' second']
+
+
+class _FailingSession(ScriptedSession):
+    """Refuses questions that start with 'bad' (ValueError) and crashes on 'crash'."""
+
+    def stream(self, text: str, **generation):
+        if text.startswith('bad'):
+            raise ValueError('the question may not hold the video placeholder')
+        if text.startswith('crash'):
+            raise RuntimeError('out of memory')
+        yield 'ok'
+
+
+@pytest.mark.parametrize('stream', [False, True])
+def test_session_errors(tmp_path, clip_mp4, stream):
+    from fastapi.testclient import TestClient
+    app = create_app(_FailingSession, UploadStore(str(tmp_path)), ServerSettings(MODEL))
+    with TestClient(app) as http:
+        def post(q: str):
+            return http.post('/v1/chat/completions', json=dict(
+                model=MODEL, stream=stream, messages=[_user(q, _video_part(clip_mp4))]))
+        r = post('bad question')
+        assert r.status_code == 400 and 'may not hold the video placeholder' in r.text
+        r = post('crash')
+        assert r.status_code == 500 and 'generation failed: RuntimeError: out of memory' in r.text
+        assert post('fine').status_code == 200

@@ -89,7 +89,10 @@ class _MediaAnnotationDataset(SkipBadSamplesMixin, BaseDataset):
     """Rows ``{"video"|"image": path, <text fields>, optional "start"/"end"}`` from a JSON list.
 
     Args:
-        ann_file: the JSON annotation file.
+        ann_file: the JSON annotation file, or an official corpus entry
+            ``[json, media_root]`` (images) / ``[json, media_root, 'video']`` (as in
+            upstream's ``configs/instruction_data.py``), which sets ``data_prefix`` and
+            ``media_type``.
         pipeline: transforms (see the module docstring).
         data_prefix: ``dict(video='folder')`` the media paths are relative to.
         media_type: ``'video'`` or ``'image'`` (every row must have that key, the official
@@ -101,9 +104,16 @@ class _MediaAnnotationDataset(SkipBadSamplesMixin, BaseDataset):
 
     kind = 'annotation'
 
-    def __init__(self, ann_file: str, pipeline: Sequence[dict | Callable] = (),
+    def __init__(self, ann_file: str | Sequence[str], pipeline: Sequence[dict | Callable] = (),
                  data_prefix: dict | None = None, media_type: str | None = None,
                  skip_bad_samples: bool = False, max_refetch: int = 10, **kwargs) -> None:
+        if not isinstance(ann_file, str):  # an official [json, root(, 'video')] corpus entry
+            entry = list(ann_file)
+            if len(entry) not in (2, 3) or (len(entry) == 3 and entry[2] != 'video'):
+                raise ValueError(f"ann_file as a list must be [json, media_root] or [json, "
+                                 f"media_root, 'video'] (upstream's corpus entries), got {entry}")
+            ann_file, data_prefix = entry[0], dict(video=entry[1])
+            media_type = 'video' if len(entry) == 3 else 'image'
         if media_type not in (None, 'video', 'image'):
             raise ValueError(f"media_type must be 'video', 'image' or None, got {media_type!r}")
         self.media_type = media_type

@@ -164,6 +164,19 @@ def test_unreadable_media_are_skipped_when_asked(root):
     assert 'not a readable image' in ds.bad_samples[str(root / 'broken.png')]
 
 
+def test_official_corpus_entries(root):
+    rows = [dict(video='a.mp4', QA=QA)]
+    (root / 'vid.json').write_text(json.dumps(rows))
+    ds = InstructionDataset(ann_file=[str(root / 'vid.json'), str(root), 'video'],
+                            pipeline=pipeline())
+    assert ds.media_type == 'video' and ds[0]['data_samples'].metainfo['filename'] == \
+        osp.join(str(root), 'a.mp4')
+    with pytest.raises(ValueError, match="row 0: has 'video' but this dataset reads images"):
+        InstructionDataset(ann_file=[str(root / 'vid.json'), str(root)])  # upstream: images
+    with pytest.raises(ValueError, match=r"\[json, media_root, 'video'\]"):
+        InstructionDataset(ann_file=[str(root / 'vid.json'), str(root), 'audio'])
+
+
 def test_build_conversation_names_missing_inputs():
     from mmvideofm.datasets.instruction import BuildConversation
     with pytest.raises(KeyError, match='InstructionSampleFrames before it'):

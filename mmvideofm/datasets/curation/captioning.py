@@ -86,8 +86,9 @@ class TransformersCaptioner:
     """transformers pipelines from local paths: an image captioner and a summariser.
 
     Args:
-        captioner: ``dict(model=<local path>, task='image-text-to-text', prompt=None,
-            generate_kwargs={})`` (BLIP-2, Tag2Text-like or any image-to-text model).
+        captioner: ``dict(model=<local path>, task='image-text-to-text', prompt='',
+            generate_kwargs={})`` (BLIP / BLIP-2 or any image-to-text model with a processor;
+            ``prompt`` is the text given with each image, empty for plain captioning).
         summarizer: ``dict(model=<local path>, task='text-generation',
             prompt='summarize: ', generate_kwargs={})`` (T5 or any summariser); None joins
             the frame captions with ``'; '``.
@@ -128,12 +129,11 @@ class TransformersCaptioner:
         from PIL import Image
         images = [Image.fromarray(f) for f in frames]
         kwargs = dict(generate_kwargs=self.captioner_cfg.get('generate_kwargs', {}))
-        prompt = self.captioner_cfg.get('prompt')
+        prompt = self.captioner_cfg.get('prompt') or ''  # the task needs a text per image
         out = []
         for s in range(0, len(images), self.batch_size):
             batch = images[s:s + self.batch_size]
-            res = (self.captioner(images=batch, text=[prompt] * len(batch), **kwargs)
-                   if prompt else self.captioner(images=batch, **kwargs))
+            res = self.captioner(images=batch, text=[prompt] * len(batch), **kwargs)
             out += [self._text(r) for r in res]
         return out
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 import os.path as osp
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .uploads import StoredMedia, UploadError, UploadStore
+
+if TYPE_CHECKING:
+    import gradio as gr
 
 __all__ = ['build_ui', 'launch_ui', 'make_sample_videos', 'gallery_frames',
            'DEFAULT_GENERATION']
@@ -67,7 +70,7 @@ def _describe(media: StoredMedia, frames: np.ndarray) -> str:
 
 def build_ui(session_factory: Callable[[], Any], store: UploadStore,
              samples: Sequence[str] = (), title: str = 'mmvideofm video chat',
-             generation: dict | None = None):
+             generation: dict | None = None) -> gr.Blocks:
     """The Gradio app: upload / sample, frame gallery, streamed multi-turn chat, settings."""
     import gradio as gr
 
@@ -193,7 +196,7 @@ def build_ui(session_factory: Callable[[], Any], store: UploadStore,
     return demo
 
 
-def launch_ui(demo, store: UploadStore, host: str = '127.0.0.1', port: int = 7860,
+def launch_ui(demo: gr.Blocks, store: UploadStore, host: str = '127.0.0.1', port: int = 7860,
               block: bool = True) -> None:
     """Serve ``demo`` (queued, one answer at a time per worker); no web fonts, no analytics."""
     import gradio as gr

@@ -50,7 +50,7 @@ def reference(data, tmp_path_factory) -> tuple[str, dict]:
 
 def results(stage_dir: str) -> list[str]:
     """Finished per-video results (a kill may leave a ``.json.tmp<pid>`` being written)."""
-    return [f for f in os.listdir(stage_dir) if f.endswith('.json')]
+    return [f for f in os.listdir(stage_dir) if f.endswith('.json') and f != '_config.json']
 
 
 def same_outputs(a: str, b: str) -> None:

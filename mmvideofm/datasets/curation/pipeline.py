@@ -213,11 +213,37 @@ class CurationPipeline:
         with open(path) as f:
             return json.load(f)
 
+    def check_stage_configs(self) -> None:
+        """Refuse to resume a stage whose config changed (its stored results would be stale);
+        record each stage's config (``stages/<name>/_config.json``) and drop the temporary
+        files a killed run left."""
+        for cfg, stage in zip(self.stage_cfgs, self.stages):
+            folder = osp.join(self.work_dir, 'stages', stage.name)
+            path = osp.join(folder, '_config.json')
+            want = json.loads(json.dumps({k: v for k, v in cfg.items() if k != 'resources'},
+                                         sort_keys=True, default=str))
+            if osp.isfile(path):
+                with open(path) as f:
+                    have = json.load(f)
+                if have != want:
+                    changed = sorted(k for k in set(have) | set(want)
+                                     if have.get(k) != want.get(k))
+                    raise ValueError(
+                        f'stage {stage.name!r} in {self.work_dir} was run with another config '
+                        f'(keys {changed} differ), so its stored results do not fit this one: '
+                        f'delete {folder} and the folders of the stages after it, or use '
+                        'another --work-dir')
+            else:
+                atomic_write_json(path, want)
+            for name in glob.glob(osp.join(folder, '*.json.tmp*')):
+                os.remove(name)
+
     def run(self) -> dict[str, Any]:
         """Run (or resume) everything; returns the summary."""
         from tqdm import tqdm
         os.makedirs(self.work_dir, exist_ok=True)
         videos = list_videos(self.inputs)
+        self.check_stage_configs()
         for v in videos:
             v['work_dir'] = osp.abspath(self.work_dir)
         backend = build_backend(self.backend_cfg)

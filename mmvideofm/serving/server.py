@@ -152,6 +152,51 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     return 'invalid request: ' + '; '.join(parts), first
 
 
+class BodyLimit:
+    """ASGI middleware: a request body above ``max_bytes`` gets a 413, whether it announces
+    its length (refused before reading) or is sent in chunks (refused once it passes the
+    limit; the app's own answer is replaced)."""
+
+    def __init__(self, app: Callable, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    def _error(self, size: str) -> APIError:
+        return APIError(413, f'request body of {size} bytes is above the limit of '
+                        f'{self.max_bytes} bytes (--max-upload-mb)')
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope['type'] != 'http':
+            return await self.app(scope, receive, send)
+        length = dict(scope.get('headers') or []).get(b'content-length', b'')
+        if length.isdigit() and int(length) > self.max_bytes:
+            return await self._error(length.decode()).response()(scope, receive, send)
+        seen, over = 0, False
+
+        async def limited_receive() -> dict:
+            nonlocal seen, over
+            message = await receive()
+            if message['type'] == 'http.request':
+                seen += len(message.get('body', b''))
+                if seen > self.max_bytes:
+                    over = True
+                    raise ValueError('request body too large')
+            return message
+
+        async def guarded_send(message: dict) -> None:
+            if not over:
+                return await send(message)
+            if message['type'] == 'http.response.start':  # answer 413 instead
+                await self._error(f'more than {self.max_bytes}').response()(
+                    scope, receive, send)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except ValueError:
+            if not over:
+                raise
+            await self._error(f'more than {self.max_bytes}').response()(scope, receive, send)
+
+
 # --------------------------------------------------------------------------- admission
 class AdmissionControl:
     """At most ``max_concurrency`` running and ``max_queue`` waiting; more is refused."""
@@ -377,13 +422,7 @@ def create_app(session_factory: Callable[[], Any], store: UploadStore,
         msg, param = _validation_message(exc)
         return APIError(400, msg, param=param).response()
 
-    @app.middleware('http')
-    async def _limit_size(request: Request, call_next):
-        length = request.headers.get('content-length')
-        if length is not None and length.isdigit() and int(length) > settings.max_request_bytes:
-            return APIError(413, f'request body of {int(length)} bytes is above the limit of '
-                            f'{settings.max_request_bytes} bytes (--max-upload-mb)').response()
-        return await call_next(request)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
 
     @app.get('/health')
     async def health() -> dict:

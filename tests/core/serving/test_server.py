@@ -136,6 +136,13 @@ def test_two_videos_and_oversize_bodies(server, client, clip_mp4):
                    headers={'content-type': 'application/json'})
     assert r.status_code == 413 and 'above the limit' in r.json()['error']['message']
 
+    def chunks():  # no content-length: refused once the body passes the limit
+        for _ in range(50):
+            yield b'x' * 10_000
+    r = httpx.post(server[0] + '/v1/chat/completions', content=chunks(),
+                   headers={'content-type': 'application/json'})
+    assert r.status_code == 413 and 'more than 400000 bytes' in r.json()['error']['message']
+
 
 def test_queue_full_and_concurrency_limit(server, clip_mp4):
     """2 running + 2 waiting are accepted; the 5th and 6th get 503 at once; none is lost."""

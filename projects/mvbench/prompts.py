@@ -9,21 +9,20 @@ QFormer instruction. The default is the Vicuna ``###`` evaluation cell (``system
 """
 from dataclasses import asdict, dataclass, field, fields, replace
 
-from mmvideofm.models.llm import ConversationTemplate, get_conversation_template
+from mmvideofm.models.llm.conversation import (
+    MVBENCH_SYSTEM,
+    ConversationTemplate,
+    MultipleChoicePrompt,
+    get_conversation_template,
+    option_letter,
+)
 
 __all__ = [
     'SYSTEM', 'PromptTemplate', 'MVBenchPrompt', 'qa_template', 'option_letter',
     'build_template', 'TEMPLATE_PRESETS',
 ]
 
-SYSTEM = ('Carefully watch the video and pay attention to the cause and sequence of events, '
-          'the detail and movement of objects, and the action and pose of persons. Based on '
-          'your observations, select the best option that accurately addresses the question.\n')
-
-
-def option_letter(idx: int) -> str:
-    """``0 -> 'A'``; ``-1 -> '@'`` (the official letter of an answer not among candidates)."""
-    return chr(ord('A') + idx)
+SYSTEM = MVBENCH_SYSTEM  # the official evaluation system text (one source: the core)
 
 
 def qa_template(question: str, candidates: list[str], answer: str) -> tuple[str, str]:
@@ -32,14 +31,8 @@ def qa_template(question: str, candidates: list[str], answer: str) -> tuple[str,
     The letter is that of the *last* candidate equal to ``answer`` ('@' if none); the
     block is ``rstrip``-ed, so trailing spaces of the last candidate disappear.
     """
-    lines = [f'Question: {question}', 'Options:']
-    answer_idx = -1
-    for idx, cand in enumerate(candidates):
-        lines.append(f'({option_letter(idx)}) {cand}')
-        if cand == answer:
-            answer_idx = idx
-    block = ('\n'.join(lines) + '\n').rstrip()
-    return block, f'({option_letter(answer_idx)}) {answer}'
+    return (MultipleChoicePrompt.options_block(question, candidates),
+            MultipleChoicePrompt.answer_option(candidates, answer))
 
 
 @dataclass

@@ -351,19 +351,22 @@ class CausalLM(nn.Module):
 
     def _generator(self, kwargs: dict) -> tuple[nn.Module, dict]:
         """The model that generates, and its inputs. peft's prompt-learning models cannot
-        generate from ``inputs_embeds``: prompt / p-tuning prepends the virtual token
-        embeddings and prefix tuning hands its key/value prefix to the base model."""
+        generate from ``inputs_embeds``: prompt tuning / p-tuning prepend their virtual token
+        embeddings here and the base model generates."""
         cfg = getattr(self.model, 'active_peft_config', None)
         if cfg is None or not cfg.is_prompt_learning:
             return self.model, kwargs
         embeds, mask = kwargs['inputs_embeds'], kwargs['attention_mask']
         prompt = self.model.get_prompt(batch_size=embeds.shape[0])
+        if not isinstance(prompt, torch.Tensor):
+            # transformers' generate reads a non-empty cache as already covering the prompt
+            # and skips inputs_embeds, so a key/value prefix cannot be handed to it
+            raise NotImplementedError(
+                f'generation with {cfg.peft_type} from visual embeddings is not supported '
+                f'(training and forward are); use prompt tuning or LoRA to generate')
         virtual = torch.ones(embeds.shape[0], cfg.num_virtual_tokens, dtype=mask.dtype,
                              device=mask.device)
-        if isinstance(prompt, torch.Tensor):  # prompt tuning, p-tuning: virtual embeddings
-            kwargs['inputs_embeds'] = torch.cat([prompt.to(embeds.dtype), embeds], dim=1)
-        else:  # prefix tuning: a key/value cache for the virtual tokens
-            kwargs['past_key_values'] = prompt
+        kwargs['inputs_embeds'] = torch.cat([prompt.to(embeds.dtype), embeds], dim=1)
         kwargs['attention_mask'] = torch.cat([virtual, mask], dim=1)
         return self.model.get_base_model(), kwargs
 

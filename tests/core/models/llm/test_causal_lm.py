@@ -125,17 +125,23 @@ def test_tuning_switches_and_lora_keys(fixture):
     assert 'model.model.layers.0.self_attn.q_proj.weight' not in trained
     full = MODELS.build(dict(cfg, tuning='full', trainable=()))
     assert all(p.requires_grad for p in full.parameters())
+    embeds = torch.randn(1, 7, 64)
     for kind in ('PrefixTuningConfig', 'PromptTuningConfig'):  # VideoLLM's other methods
         lm = build_lm(facts, dict(method=kind, num_virtual_tokens=3))
         assert [n for n, p in lm.named_parameters() if p.requires_grad] == [
             'model.prompt_encoder.default.embedding.weight']
-        embeds = lm.splice(['###Human: <Video>', '</Video>###Assistant:'],
-                           [torch.randn(2, 64)])
-        with torch.no_grad():  # generation goes through the virtual tokens too
-            first = lm(embeds, torch.ones(embeds.shape[:2], dtype=torch.long)).logits[0, -1]
-        ids = lm.generate(embeds, stop='###', max_new_tokens=3)
-        assert ids[0] == first.argmax().item()
-        assert list(lm.stream(embeds, stop='###', max_new_tokens=3)) == ids
+        batch = lm.training_inputs(['###Human: <Video>'], embeds[:, :2],
+                                   ['</Video> ###Human: q ###Assistant: a ###'], 'vicuna_v0')
+        lm(**batch).loss.backward()  # trains through the adapter
+        assert lm.model.prompt_encoder.default.embedding.weight.grad is not None
+    with torch.no_grad():  # prompt tuning generates through its virtual tokens too
+        first = lm(embeds, torch.ones(1, 7, dtype=torch.long)).logits[0, -1]
+    ids = lm.generate(embeds, stop='###', max_new_tokens=3)
+    assert ids[0] == first.argmax().item()
+    assert list(lm.stream(embeds, stop='###', max_new_tokens=3)) == ids
+    prefix = build_lm(facts, dict(method='PrefixTuningConfig', num_virtual_tokens=3))
+    with pytest.raises(NotImplementedError, match='prompt tuning or LoRA'):
+        prefix.generate(embeds, max_new_tokens=2)
     with pytest.raises(ValueError, match='partial'):
         MODELS.build(dict(cfg, trainable=()))
     with pytest.raises(ValueError, match='LoRA options'):

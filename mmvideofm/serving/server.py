@@ -339,19 +339,26 @@ def resolve_media(store: UploadStore, kind: str, ref: Any) -> tuple[StoredMedia,
     return store.resolve_local(url), False
 
 
-def restore_history(session: Any, turns: list[tuple[str, str]]) -> None:
-    """Give a fresh session the request's earlier ``(question, answer)`` turns (the API is
-    stateless: every request carries the whole conversation)."""
-    setter = getattr(session, 'restore_history', None)
-    if callable(setter):
-        setter(turns)
+def _check_takes_history(session: Any) -> None:
+    """400 unless the session can restore earlier turns (checked before any model work)."""
+    if callable(getattr(session, 'restore_history', None)):
         return
     prop = getattr(type(session), 'history', None)
     if isinstance(prop, property) and prop.fset is None:
         raise APIError(400, f'{type(session).__name__} cannot take earlier turns: send the '
                        f'video and only the last question (one user message)',
                        param='messages')
-    session.history = list(turns)
+
+
+def restore_history(session: Any, turns: list[tuple[str, str]]) -> None:
+    """Give a session the request's earlier ``(question, answer)`` turns, after its video is
+    loaded (the API is stateless: every request carries the whole conversation). Uses the
+    session's ``restore_history(turns)`` or a settable ``history``."""
+    _check_takes_history(session)
+    if callable(getattr(session, 'restore_history', None)):
+        session.restore_history(turns)
+    else:
+        session.history = list(turns)
 
 
 # --------------------------------------------------------------------------- app
@@ -452,6 +459,8 @@ def create_app(session_factory: Callable[[], Any], store: UploadStore,
     def run_session(conv: Conversation, stream: bool) -> Any:
         """Runs in a worker thread: media, history, then the answer (or its stream)."""
         session = session_factory()
+        if conv.turns:
+            _check_takes_history(session)
         if conv.system is not None and hasattr(session, 'system'):
             session.system = conv.system
         for kind, ref in conv.media:

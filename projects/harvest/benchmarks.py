@@ -47,18 +47,20 @@ def build_harvest(arch: str = 'b', img_size: int = 224, drop_ratio: float = 0.9,
         losses={k: dict(type='VTCLoss' if k == 'vtc' else 'MLMLoss') for k in losses}))
 
 
+#: command-line options of both benchmarks: (flag, type, default, help)
+OPTIONS = (('--arch', str, 'b', 't (tiny, the synthetic model), b or l'),
+           ('--frames', int, 8, 'frames per clip'), ('--img-size', int, 224, 'frame size'),
+           ('--batch-size', int, 2, 'clips per step'),
+           ('--ratio', float, 0.9, 'patch drop ratio'), ('--iters', int, 3, 'timed steps'),
+           ('--warmup', int, 1, 'untimed steps'), ('--threads', int, None, 'torch threads'),
+           ('--device', str, 'cuda' if torch.cuda.is_available() else 'cpu', 'device'))
+
+
 def _args(prog: str, argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=f'benchmark.py {prog}')
-    parser.add_argument('--arch', default='b', help='t (tiny, the synthetic model), b or l')
-    parser.add_argument('--frames', type=int, default=8)
-    parser.add_argument('--img-size', type=int, default=224)
-    parser.add_argument('--batch-size', type=int, default=2)
-    parser.add_argument('--ratio', type=float, default=0.9, help='patch drop ratio')
-    parser.add_argument('--iters', type=int, default=3)
-    parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--threads', type=int, default=None)
+    for flag, typ, default, text in OPTIONS:
+        parser.add_argument(flag, type=typ, default=default, help=text)
     parser.add_argument('--amp', action='store_true', help='bf16 autocast')
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)

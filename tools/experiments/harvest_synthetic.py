@@ -85,17 +85,15 @@ def run(args: argparse.Namespace) -> dict:
     return result
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = make_parser(__doc__, 'work_dirs/experiments/harvest_synthetic')
-    parser.add_argument('--image-epochs', type=int, help='image-CLIP epochs (config: 10)')
-    parser.add_argument('--post-epochs', type=int, help='post-pretraining epochs (config: 10)')
-    parser.add_argument('--num-train', type=int, help='training clips (config: 480)')
-    parser.add_argument('--skip-vtc', action='store_true', help='leave out the VTC-only run')
-    return parser.parse_args(argv)
-
-
 def main(argv: list[str] | None = None) -> dict:
-    args = parse_args(argv)
+    """Parse the options, set the threads, run."""
+    parser = make_parser(__doc__, 'work_dirs/experiments/harvest_synthetic')
+    for flag, text in (('--image-epochs', 'image-CLIP epochs (config: 10)'),
+                       ('--post-epochs', 'post-pretraining epochs (config: 10)'),
+                       ('--num-train', 'training clips (config: 480)')):
+        parser.add_argument(flag, type=int, help=text)
+    parser.add_argument('--skip-vtc', action='store_true', help='leave out the VTC-only run')
+    args = parser.parse_args(argv)
     set_threads(args.threads)
     return run(args)
 

@@ -111,14 +111,15 @@ class HarvestViT(BaseModule):
                  mlp_dropout: float | Sequence[float] = 0.5,
                  init_cfg: dict | list | None = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if arch is not None:
-            if arch not in self.arch_zoo:
-                raise KeyError(f'unknown HarvestViT arch {arch!r}; choose from '
-                               f'{sorted(self.arch_zoo)} or arch=None with explicit sizes')
-            sizes = self.arch_zoo[arch]
-            patch_size, width, layers = sizes['patch_size'], sizes['width'], sizes['layers']
-            heads, output_dim = sizes['heads'], sizes['output_dim']
-            return_list = sizes['return_list']
+        preset = self.arch_zoo.get(arch) if arch is not None else {}
+        if preset is None:
+            raise KeyError(f'unknown HarvestViT arch {arch!r}; choose from '
+                           f'{sorted(self.arch_zoo)} or arch=None with explicit sizes')
+        patch_size, width, layers, heads, output_dim, return_list = (
+            preset.get(k, v) for k, v in (('patch_size', patch_size), ('width', width),
+                                          ('layers', layers), ('heads', heads),
+                                          ('output_dim', output_dim),
+                                          ('return_list', return_list)))
         if input_resolution % patch_size:
             raise ValueError(f'input_resolution {input_resolution} is not a multiple of '
                              f'patch_size {patch_size}')

@@ -9,7 +9,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.registry import init_default_scope
-from open_clip.model import CLIPTextCfg, CLIPVisionCfg
 
 import projects.harvest  # noqa: F401
 from mmvideofm.checkpoint import StateDictMismatchError, get_converter
@@ -21,15 +20,16 @@ DATA = osp.join(REPO, 'tests', 'data', 'harvest')
 init_default_scope('mmvideofm')
 
 
+#: open_clip ViT CLIP with the synthetic configs' tower sizes (random weights)
+CLIP_CFG = dict(embed_dim=32, quick_gelu=True,
+                vision_cfg=dict(layers=4, width=64, patch_size=8, image_size=32, head_width=16),
+                text_cfg=dict(context_length=24, vocab_size=49408, width=64, heads=4, layers=2))
+
+
 def tiny_clip(width: int = 64) -> torch.nn.Module:
-    """An open_clip ViT CLIP with the synthetic configs' tower sizes."""
     torch.manual_seed(1)
-    return open_clip.model.CLIP(
-        embed_dim=32, quick_gelu=True,
-        vision_cfg=CLIPVisionCfg(layers=4, width=width, patch_size=8, image_size=32,
-                                 head_width=16),
-        text_cfg=CLIPTextCfg(context_length=24, vocab_size=49408, width=64, heads=4,
-                             layers=2)).eval()
+    cfg = dict(CLIP_CFG, vision_cfg=dict(CLIP_CFG['vision_cfg'], width=width))
+    return open_clip.model.CLIP(**cfg).eval()
 
 
 def harvest_from(checkpoint: str) -> torch.nn.Module:

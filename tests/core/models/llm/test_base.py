@@ -121,3 +121,20 @@ def test_bad_input(model):
         build(qformer=None)
     linear = build(qformer=None, vision_width=32, qformer_tokenizer=None)  # VideoLLM-style
     assert linear.encode_media(video).shape == (1, 16, 64)  # every vision token projected
+
+
+class _FramePool(torch.nn.Module):
+    """A temporal module: one token per frame (mean over its patches)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, L, C) -> (B, T, C)
+        return x.mean(dim=2)
+
+
+def test_temporal_module_between_encoder_and_connector():
+    model = build(qformer=None, vision_width=32, qformer_tokenizer=None,
+                  temporal_module=_FramePool()).eval()
+    video = torch.randn(2, 3, 4, 32, 32)
+    with torch.no_grad():
+        tokens = model.vision_encoder(video).reshape(2, 4, 4, 32).mean(dim=2)
+        expected = model.llm_proj(model.vision_layernorm(tokens))
+        torch.testing.assert_close(model.encode_media(video), expected)  # (B, T, H_llm)

@@ -117,3 +117,21 @@ def test_lm_head_tied_and_no_text(fixture):
         blip2(torch.randn(2, 10, 8), ids)
     with pytest.raises(ValueError, match='max_txt_len'):
         q.encode_text(torch.zeros(1, 17, dtype=torch.long))
+
+
+def test_gradient_checkpointing_same_result():
+    cfg = dict(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+               intermediate_size=32, max_position_embeddings=16, hidden_dropout_prob=0.0,
+               attention_probs_dropout_prob=0.0)
+    torch.manual_seed(0)
+    q = QFormer(cfg, encoder_width=8, num_query_tokens=3).train()
+    vision, ids = torch.randn(2, 10, 8), torch.randint(0, 50, (2, 4))
+    plain = q(vision, ids)
+    plain.sum().backward()
+    grad = q.query_tokens.grad.clone()
+    q.zero_grad()
+    q.set_grad_checkpointing(True)
+    ckpt = q(vision, ids)
+    ckpt.sum().backward()
+    torch.testing.assert_close(ckpt, plain)
+    torch.testing.assert_close(q.query_tokens.grad, grad)

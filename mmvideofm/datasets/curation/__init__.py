@@ -18,7 +18,7 @@ from .base import (
 from .captioning import MultiScaleCaptions, OracleCaptioner, TransformersCaptioner
 from .cutting import clip_bytes, cut_clip
 from .output import OFFICIAL_FIELDS, read_jsonl, write_jsonl, write_shards
-from .pipeline import CurationPipeline, list_videos
+from .pipeline import CurationPipeline, list_videos, move_data_root
 from .scene_split import SceneSplit, detect_scenes
 from .scoring import (
                    AestheticScore,
@@ -43,5 +43,5 @@ __all__ = [
     'LaionAestheticMLP', 'convert_laion_aesthetic', 'detect_scenes', 'cut_clip', 'clip_bytes',
     'write_jsonl', 'write_shards', 'read_jsonl', 'OFFICIAL_FIELDS', 'list_videos',
     'format_timestamp', 'parse_timestamp', 'div_sample', 'div_weights', 'flt_subset',
-    'random_subset', 'aesthetic_subset',
+    'random_subset', 'aesthetic_subset', 'move_data_root',
 ]

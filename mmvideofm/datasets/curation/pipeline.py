@@ -30,7 +30,7 @@ from .base import CURATION_STAGES, CurationError, CurationStage, atomic_write_js
 from .output import write_jsonl, write_shards
 from .subsets import build_subset
 
-__all__ = ['CurationPipeline', 'list_videos', 'run_stage_on_video']
+__all__ = ['CurationPipeline', 'list_videos', 'run_stage_on_video', 'move_data_root']
 
 _STAGES: dict[str, CurationStage] = {}  # per worker process: built (and set up) once
 
@@ -60,6 +60,18 @@ def run_stage_on_video(stage_cfg: dict, video: dict[str, Any], inputs: dict[str,
     except Exception as e:  # noqa: BLE001 - one bad video must not stop the run
         reason = f'error: {type(e).__name__}: {str(e).strip()[:300]}'
     return dict(failed=dict(stage=stage.name, reason=reason))
+
+
+def move_data_root(obj: Any, old: str, new: str) -> Any:
+    """``obj`` (a config dict) with every string that starts with ``old`` re-rooted at ``new``
+    (``curate.py --data-root``: the paths a config built from its ``data_root`` move too)."""
+    if isinstance(obj, str):
+        return new + obj[len(old):] if old and obj.startswith(old) else obj
+    if isinstance(obj, dict):
+        return {k: move_data_root(v, old, new) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(move_data_root(v, old, new) for v in obj)
+    return obj
 
 
 def _worker_init() -> None:

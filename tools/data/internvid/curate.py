@@ -16,7 +16,7 @@ import json
 from mmengine.config import Config, DictAction
 
 import mmvideofm  # noqa: F401  (compat shims)
-from mmvideofm.datasets.curation import CurationPipeline
+from mmvideofm.datasets.curation import CurationPipeline, move_data_root
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -34,17 +34,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help='override config keys, e.g. subsets.div.num=1000')
     p.add_argument('--no-progress', action='store_true')
     return p.parse_args(argv)
-
-
-def move_data_root(obj, old: str, new: str):
-    """``obj`` with every string that starts with ``old`` re-rooted at ``new``."""
-    if isinstance(obj, str):
-        return new + obj[len(old):] if old and obj.startswith(old) else obj
-    if isinstance(obj, dict):
-        return {k: move_data_root(v, old, new) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(move_data_root(v, old, new) for v in obj)
-    return obj
 
 
 def build_pipeline(args: argparse.Namespace) -> CurationPipeline:

@@ -5,7 +5,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from mmvideofm.datasets.curation import CurationPipeline
+from mmvideofm.datasets.curation import CurationPipeline, move_data_root
 from mmvideofm.datasets.synthetic import WorldConfig
 from mmvideofm.datasets.synthetic.long_video import export_long_videos
 
@@ -16,7 +16,6 @@ NUM_VIDEOS = 12
 
 def curation_kwargs(data_root: str, work_dir: str, **backend) -> dict:
     """CurationPipeline arguments of the shipped synthetic config, re-rooted at ``data_root``."""
-    from tools.data.internvid.curate import move_data_root
     cfg = Config.fromfile(CONFIG).to_dict()
     cfg = move_data_root(cfg, cfg['data_root'], data_root)
     cfg['subsets']['div']['num'] = cfg['subsets']['random']['num'] = 20  # of ~40 clips

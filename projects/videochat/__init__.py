@@ -1,0 +1,4 @@
+"""VideoChat (https://arxiv.org/abs/2305.06355) as an mmvideofm plugin: VideoChat-Embed and
+VideoChat-Text."""
+from . import converter  # noqa: F401  (converter registrations)
+from .models import *  # noqa: F401,F403

@@ -2,6 +2,7 @@
 
     .venv/bin/python tools/extract_features.py CONFIG CKPT --video-list LIST --out DIR
         [--data-root ROOT] [--layer L] [--h5 FILE] [--device cuda] [--overwrite]
+        [--text-list TEXTS]
     torchrun --nproc_per_node 8 tools/extract_features.py CONFIG CKPT ... --launcher pytorch
 
 LIST has one video (file or frame folder) per line; mmaction2 list lines (``path label``,
@@ -14,6 +15,9 @@ a rerun skips the videos already done. Under torchrun rank ``r`` of ``w`` takes 
 ``--h5 FILE`` finally gathers every ``.npy`` into one HDF5 file, one dataset per video key.
 Arrays are float32 with the shapes of ``mmvideofm.apis.extract_features`` (``(V, C)`` pooled,
 ``(V, L, C)`` for ``--layer``; ``V`` = test views).
+``--text-list TEXTS`` (video-text models, e.g. ViCLIP) also writes the L2-normalised embeddings
+of its lines to ``DIR/texts.npy`` ``(N, E)`` (``mmvideofm.apis.extract_text_features``); with it
+``--video-list`` may be left out.
 """
 from __future__ import annotations
 
@@ -42,7 +46,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument('config', help='model config file')
     p.add_argument('checkpoint', nargs='?', default=None,
                    help='checkpoint (mmvideofm keys: convert official files first)')
-    p.add_argument('--video-list', required=True, help='text file, one video path per line')
+    p.add_argument('--video-list', default=None, help='text file, one video path per line')
+    p.add_argument('--text-list', default=None,
+                   help='text file, one caption per line: save their embeddings to OUT/texts.npy')
     p.add_argument('--out', required=True, help='output folder for the .npy files')
     p.add_argument('--data-root', default='', help='folder the listed paths are relative to')
     p.add_argument('--layer', type=int, default=None,
@@ -169,14 +175,28 @@ def write_h5(path: str, out: str, keys: list[str]) -> int:
     return count
 
 
+def save_text_features(model, text_list: str, out: str) -> None:
+    """Embeddings of the lines of ``text_list`` -> ``out/texts.npy`` (row i = line i)."""
+    from mmvideofm.apis import extract_text_features
+    if not osp.isfile(text_list):
+        raise FileNotFoundError(f'text list not found: {text_list!r}')
+    with open(text_list, encoding='utf-8') as f:
+        texts = [line.rstrip('\n') for line in f if line.strip()]
+    feats = extract_text_features(model, texts)
+    save_atomic(osp.join(out, 'texts.npy'), feats.float().cpu().numpy())
+    print(f'{len(texts)} texts -> {osp.join(out, "texts.npy")}', flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if not (args.video_list or args.text_list):
+        raise SystemExit('extract_features: give --video-list and/or --text-list')
     from tqdm import tqdm
 
     from mmvideofm.apis import build_test_pipeline, extract_features, init_model
 
     rank, world_size, device = _init_dist(args.launcher, args.device)
-    keys = read_video_list(args.video_list)
+    keys = read_video_list(args.video_list) if args.video_list else []
     os.makedirs(args.out, exist_ok=True)
     if rank == 0:  # leftovers of a killed run: temporaries and its failure lists
         for stale in glob.glob(osp.join(args.out, f'*{TMP_TAG}*')) + glob.glob(
@@ -186,6 +206,10 @@ def main(argv: list[str] | None = None) -> int:
 
     model = init_model(args.config, args.checkpoint, device=device,
                        cfg_options=args.cfg_options)
+    if args.text_list and rank == 0:
+        save_text_features(model, args.text_list, args.out)
+    if not keys:
+        return 0
     pipeline = build_test_pipeline(model.cfg, args.pipeline)
     mine = keys[rank::world_size]  # video i goes to rank i % world_size
     todo = [k for k in mine if args.overwrite or not osp.isfile(osp.join(args.out,

@@ -3,7 +3,10 @@
 # (RepeatFrame). One frame shows the objects but not where they move.
 _base_ = ['./viclip-tiny-p8_synthetic-direction-8x32.py']
 
-pipeline = [dict(type='RepeatFrame'),
+pipeline = [dict(type='VideoInit'),
+            dict(type='UniformSample', clip_len=8, num_clips=1, test_mode=True),
+            dict(type='VideoDecode'),
+            dict(type='RepeatFrame'),
             dict(type='FormatShape', input_format='NCTHW'),
             dict(type='PackActionInputs', meta_keys=('img_shape', 'caption', 'sample_idx'))]
 val_dataloader = dict(dataset=dict(pipeline=pipeline))

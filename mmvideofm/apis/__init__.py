@@ -4,6 +4,7 @@ from .inference import (
                         backbone_features,
                         build_test_pipeline,
                         extract_features,
+                        extract_text_features,
                         get_class_names,
                         inference_recognizer,
                         init_model,
@@ -12,4 +13,5 @@ from .inference import (
 )
 
 __all__ = ['ChatSession', 'init_model', 'inference_recognizer', 'extract_features',
+           'extract_text_features',
            'backbone_features', 'build_test_pipeline', 'prepare_inputs', 'get_class_names', 'topk_predictions']

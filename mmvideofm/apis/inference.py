@@ -310,3 +310,20 @@ def extract_features(model: nn.Module, video: VideoInput, layer: int | None = No
     backbone = getattr(model, 'backbone', model)
     with torch.no_grad():
         return backbone_features(backbone, x, layer)
+
+
+def extract_text_features(model: nn.Module, texts: Sequence[str], normalize: bool = True,
+                          batch_size: int = 256) -> torch.Tensor:
+    """Text embeddings ``(N, E)`` of a video-text model (its ``text_features``: ViCLIP's
+    EOT feature @ ``text_projection``), L2-normalised unless ``normalize=False``; compare
+    them with :func:`extract_features` of the same model (the clip embedding)."""
+    encode = getattr(model, 'text_features', None)
+    if encode is None:
+        raise TypeError(f'{type(model).__name__} has no text_features(texts): text embeddings '
+                        'need a video-text model (e.g. ViCLIP)')
+    texts = [texts] if isinstance(texts, str) else list(texts)
+    if not texts:
+        raise ValueError('no texts given')
+    with torch.no_grad():
+        return torch.cat([encode(texts[i:i + batch_size], normalize=normalize)
+                          for i in range(0, len(texts), batch_size)])

@@ -1,5 +1,5 @@
 """ViCLIP (InternVid, https://arxiv.org/abs/2307.06942) as an mmvideofm plugin."""
 import mmvideofm.evaluation  # noqa: F401  (retrieval and zero-shot metrics, loops)
 
-from . import converter, wise_ft  # noqa: F401  (converters)
+from . import benchmarks, converter, wise_ft  # noqa: F401  (converters, benchmarks)
 from .models import *  # noqa: F401,F403

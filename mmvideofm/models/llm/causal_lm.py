@@ -130,6 +130,19 @@ class StopOnTokenSequences(StoppingCriteria):
                           device=input_ids.device)
 
 
+class _StopWhenSet(StoppingCriteria):
+    """Stop every row once ``event`` is set (the consumer of a stream went away)."""
+
+    def __init__(self, event: threading.Event) -> None:
+        super().__init__()
+        self.event = event
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs
+                 ) -> torch.BoolTensor:
+        return torch.full((input_ids.shape[0], ), self.event.is_set(), dtype=torch.bool,
+                          device=input_ids.device)
+
+
 class _QueueStreamer(BaseStreamer):
     """transformers streamer that hands each new token id to a queue (``None`` = done)."""
 
@@ -396,10 +409,14 @@ class CausalLM(nn.Module):
     def stream(self, inputs_embeds: torch.Tensor, stop: str | Sequence | None = None,
                **generation) -> Iterator[int]:
         """Like :meth:`generate`, yielding each new token id as it is produced (generation
-        runs in a background thread through a transformers streamer)."""
+        runs in a background thread through a transformers streamer). Closing the iterator
+        early (a client went away) stops the generation at its next step."""
         streamer = _QueueStreamer()
+        cancel = threading.Event()
         model, kwargs = self._generator(
             self._generate_kwargs(inputs_embeds, stop, streamer=streamer, **generation))
+        kwargs['stopping_criteria'] = StoppingCriteriaList(
+            [*kwargs.get('stopping_criteria', []), _StopWhenSet(cancel)])
 
         def run() -> None:
             try:
@@ -411,11 +428,14 @@ class CausalLM(nn.Module):
 
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
-        while True:
-            tok = streamer.queue.get()
-            if tok is None:
-                break
-            yield tok
-        thread.join()
+        try:
+            while True:
+                tok = streamer.queue.get()
+                if tok is None:
+                    break
+                yield tok
+        finally:
+            cancel.set()
+            thread.join()
         if streamer.error is not None:
             raise streamer.error

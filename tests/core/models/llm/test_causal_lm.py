@@ -1,6 +1,7 @@
 """CausalLM: official training splice / labels / loss and the MVBench generation path
 (shared/parity/videochat2 LLM parts), LoRA key layout, tuning switches, tokenizer, stops."""
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,12 @@ def test_generation_path(fixture):
     assert ids == data['io.gen.generate_output'][0].tolist()
     assert lm.decode(ids) == facts['gen_decoded_raw']
     assert list(lm.stream(embeds, stop=facts['stop_words_ids'], **kw)) == ids
+    # a consumer that goes away stops the generation thread (no work left running)
+    stream = lm.stream(embeds, max_new_tokens=400)
+    assert next(stream) == ids[0]
+    before = threading.active_count()
+    stream.close()
+    assert threading.active_count() == before - 1
 
 
 def test_text_only_generation(fixture):

@@ -215,11 +215,13 @@ class ChatSession:
         generation = self._generation(generation)
         segments = self._prompt_segments(text)
         pieces = []
+        answer = self.model.stream_answer(segments, [self._visual], **generation)
         try:
-            for piece in self.model.stream_answer(segments, [self._visual], **generation):
+            for piece in answer:
                 pieces.append(piece)
                 yield piece
         finally:
+            answer.close()  # a reader that stops early stops the generation too
             self._finish(text, ''.join(pieces))
 
     def ask(self, text: str, **generation) -> str:

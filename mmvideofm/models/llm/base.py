@@ -258,10 +258,14 @@ class BaseVideoLLM(BaseVideoAlgorithm):
         generation = dict(generation)
         embeds = self._prompt_embeds(segments, visual, generation)
         text = AnswerText(self.llm, self.template)
-        for tok in self.llm.stream(embeds, stop=self.template.stop_strings, **generation):
-            piece = text.push(tok)
-            if piece:
-                yield piece
+        tokens = self.llm.stream(embeds, stop=self.template.stop_strings, **generation)
+        try:
+            for tok in tokens:
+                piece = text.push(tok)
+                if piece:
+                    yield piece
+        finally:
+            tokens.close()  # stops the generation when the reader stops early
         rest = text.final()
         if rest:
             yield rest

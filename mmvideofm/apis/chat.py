@@ -174,6 +174,21 @@ class ChatSession:
         """``(question, answer)`` pairs so far."""
         return list(self._history)
 
+    def restore_history(self, turns: list[tuple[str, str]]) -> None:
+        """Replace the questions and answers with ``turns`` (a stateless API sends the whole
+        conversation each time), as if they had been asked and answered here."""
+        if self._conv is None:
+            raise RuntimeError('load the video or image before restoring a conversation '
+                               'about it (load_video / load_image)')
+        self.reset()
+        for question, answer in turns:
+            if not isinstance(question, str) or not isinstance(answer, str):
+                raise TypeError(f'history turns are (question, answer) strings, got '
+                                f'{(question, answer)!r}')
+            self._conv.ask(question)
+            self._conv.get_prompt()  # opens the assistant turn, as ask() does
+            self._finish(question, answer)
+
     def prompt(self, question: str | None = None) -> str:
         """The prompt the LLM would continue after ``question`` (the history as it stands
         when ``None``); the session is not changed."""

@@ -60,6 +60,15 @@ def test_multi_turn_streaming(session, media):
     assert ''.join(session.stream('What is moving?', **GEN)) == a1
     session.reset()
     assert session.ask('What is moving?', **GEN) == a1
+    # a stateless API restores the turns: the same prompt, the same next answer
+    turns = [('What is moving?', a1), ('And then?', ''.join(pieces))]
+    session.reset()
+    session.ask(turns[0][0], **GEN)
+    session.ask(turns[1][0], **GEN)
+    expected_prompt, expected = session.prompt('Why?'), session.ask('Why?', **GEN)
+    session.restore_history(turns)
+    assert session.history == turns and session.prompt('Why?') == expected_prompt
+    assert session.ask('Why?', **GEN) == expected
 
 
 def test_long_conversation_keeps_its_end(session, media):
@@ -108,5 +117,7 @@ def test_image_chat_and_bad_input(session, media):
     fresh = ChatSession(session.model)
     with pytest.raises(RuntimeError, match='load_video'):
         fresh.ask('hello?')
+    with pytest.raises(RuntimeError, match='load_video'):
+        fresh.restore_history([('q', 'a')])
     with pytest.raises(TypeError, match='cannot chat'):
         ChatSession(torch.nn.Linear(2, 2))

@@ -37,7 +37,10 @@ Record = dict[str, Any]
 
 
 def _register(name: str) -> Callable:
-    return lambda fn: SUBSET_SAMPLERS.register_module(name=name, module=fn) and fn
+    def deco(fn: Callable) -> Callable:
+        SUBSET_SAMPLERS.register_module(name=name, module=fn)
+        return fn
+    return deco
 
 
 def clip_duration(rec: Record) -> float:

@@ -2,3 +2,4 @@
 VideoChat-Text."""
 from . import converter  # noqa: F401  (converter registrations)
 from .models import *  # noqa: F401,F403
+from .mvbench import VideoChatMVBenchAnswerer  # noqa: F401

@@ -28,10 +28,20 @@ import re
 
 import torch
 from mmengine.logging import print_log
+from torch import nn
 
-from mmvideofm.checkpoint import register_converter, rename_keys
+from mmvideofm.checkpoint import (
+    ConvertedPretrainedInit,
+    get_converter,
+    load_checkpoint_file,
+    register_converter,
+    rename_keys,
+    unwrap_state_dict,
+)
+from mmvideofm.registry import WEIGHT_INITIALIZERS
 
-__all__ = ['official_to_ours', 'convert_videochat', 'convert_eva_vit_g', 'convert_blip2_qformer']
+__all__ = ['official_to_ours', 'convert_videochat', 'convert_eva_vit_g', 'convert_blip2_qformer',
+           'VideoChatPretrainedInit']
 
 _RULES = [(r'^visual_encoder\.', 'vision_encoder.'), (r'^ln_vision\.', 'vision_layernorm.'),
           (r'^Qformer\.', 'qformer.'), (r'^(query_tokens|extra_query_tokens)$', r'qformer.\1'),
@@ -83,3 +93,34 @@ def convert_blip2_qformer(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor
         print_log(f'blip2_qformer: dropped the parts VideoChat does not use: {dropped}',
                   logger='current')
     return official_to_ours(keep)
+
+
+@WEIGHT_INITIALIZERS.register_module('VideoChatPretrained')
+class VideoChatPretrainedInit(ConvertedPretrainedInit):
+    """``init_cfg=[dict(type='VideoChatPretrained', checkpoint=PATH, source=S), ...]`` on a
+    ``VideoChat`` model, in the official order: ``source='eva_vit_g'`` (``eva_vit_g.pth``),
+    ``'blip2_qformer'`` (``blip2_pretrained_flant5xxl.pth``), then ``'videochat'`` (the
+    released delta). Non-strict as officially (each file has only its part); a key whose shape
+    differs is an error, except in the EVA file (``pos_embed`` / patch weight are adapted by
+    the model)."""
+
+    def __init__(self, checkpoint: str, source: str = 'videochat', **kwargs) -> None:
+        if source not in ('eva_vit_g', 'blip2_qformer', 'videochat'):
+            raise ValueError(f"source must be 'eva_vit_g', 'blip2_qformer' or 'videochat', "
+                             f'got {source!r}')
+        super().__init__(checkpoint, **kwargs)
+        self.converter_hint = source
+
+    def convert(self, state_dict: dict, module: nn.Module) -> dict:
+        return get_converter(self.converter_hint)(state_dict)
+
+    def __call__(self, module: nn.Module) -> None:
+        sd = self.convert(unwrap_state_dict(load_checkpoint_file(self.checkpoint,
+                                                                 trusted=self.trusted)), module)
+        with torch.no_grad():
+            missing, unexpected = module.load_state_dict(sd, strict=False)
+        if unexpected:
+            print_log(f'{self.checkpoint}: keys the model lacks (ignored, as officially): '
+                      f'{unexpected[:10]}', logger='current')
+        print_log(f'{self.checkpoint} ({self.converter_hint}): loaded {len(sd)} tensors, '
+                  f'{len(missing)} model keys come from elsewhere', logger='current')

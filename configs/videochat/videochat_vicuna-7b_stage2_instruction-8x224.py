@@ -1,0 +1,38 @@
+# VideoChat-Embed stage 2, instruction tuning (paper Sec. 4): same trainable set as stage 1
+# (GMHRA, ln_vision, extra queries, llama_proj); 18K instructions = 11K video (7K detailed
+# descriptions + 4K conversations) + 3K MiniGPT-4 image descriptions + 2K LLaVA conversations
+# + 2K LLaVA reasoning; 8 frames, lr 2e-5, 3 epochs. Starts from stage 1 (load_from).
+# The released delta checkpoint (videochat_7b.pth) is this stage's output:
+#   init_cfg += dict(type='VideoChatPretrained', source='videochat', checkpoint=...videochat_7b.pth)
+_base_ = ['./videochat_vicuna-7b_stage1_webvid-cc-coco-4x224.py']
+
+num_frames = 8
+model = dict(num_frames=num_frames)
+load_from = 'work_dirs/videochat_vicuna-7b_stage1_webvid-cc-coco-4x224/epoch_1.pth'
+_frames_step = dict(type='InstructionSampleFrames', num_frames=num_frames, sample='rand')
+train_pipeline = [
+    dict(type='VideoInit'), _frames_step, dict(type='VideoDecode'),
+    dict(type='mmaction.Resize', scale=(224, 224), keep_ratio=False),
+    dict(type='mmaction.FormatShape', input_format='NCTHW'),
+    dict(type='BuildConversation', template='videochat', add_second_msg=True),
+    dict(type='mmaction.PackActionInputs', meta_keys={{_base_.it_meta_keys}})
+]
+_it = dict(type='InstructionDataset', pipeline=train_pipeline)
+train_dataloader = dict(dataset=dict(_delete_=True, type='ConcatDataset', datasets=[
+    dict(ann_file='data/videochat/videochat_instruct_11k.json',
+         data_prefix=dict(video='data/webvid/videos'), media_type='video', **_it),
+    dict(ann_file='data/videochat/minigpt4_3k.json', data_prefix=dict(video='data/cc_sbu'),
+         media_type='image', **_it),
+    dict(ann_file='data/videochat/llava_conversation_reasoning_4k.json',
+         data_prefix=dict(video='data/coco/train2014'), media_type='image', **_it)]))
+
+max_epochs, warmup_epochs, lr = 3, 0.1, 2e-5
+train_cfg = dict(max_epochs=max_epochs)
+optim_wrapper = dict(optimizer=dict(lr=lr))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=warmup_epochs,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=1e-6,
+         by_epoch=True, begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True)
+]
+default_hooks = dict(checkpoint=dict(interval=max_epochs))

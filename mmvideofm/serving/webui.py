@@ -164,7 +164,7 @@ def build_ui(session_factory: Callable[[], Any], store: UploadStore,
                 sample = gr.Dropdown(choices=list(samples), value=None, label='Or pick a sample',
                                      elem_id='sample', interactive=True)
                 status = gr.Markdown('Upload a video, or pick a sample.', elem_id='status')
-                frames = gr.Gallery(label='Frames the model sees', columns=8, height='auto',
+                frames = gr.Gallery(label='Frames the model sees', columns=4, height=200,
                                     object_fit='contain', format='png', elem_id='frames',
                                     allow_preview=False)
                 with gr.Accordion('Generation settings', open=False, elem_id='settings'):

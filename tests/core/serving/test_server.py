@@ -246,3 +246,26 @@ def test_session_errors(tmp_path, clip_mp4, stream):
         r = post('crash')
         assert r.status_code == 500 and 'generation failed: RuntimeError: out of memory' in r.text
         assert post('fine').status_code == 200
+
+
+class _Endless(ScriptedSession):
+    """Streams a piece every 10 ms for up to 20 s."""
+
+    def stream(self, text: str, **generation):
+        for _ in range(2000):
+            time.sleep(0.01)
+            yield 'x'
+
+
+def test_client_that_goes_away_stops_its_generation(tmp_path, clip_mp4):
+    app = create_app(_Endless, UploadStore(str(tmp_path)), ServerSettings(MODEL))
+    with serve_in_thread(app) as url:
+        with httpx.stream('POST', url + '/v1/chat/completions', json=dict(
+                model=MODEL, stream=True, messages=[_user('q', _video_part(clip_mp4))])) as r:
+            assert r.status_code == 200
+            next(r.iter_lines())  # the first event, then hang up
+        deadline = time.monotonic() + 10
+        while httpx.get(url + '/health').json()['in_system'] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert httpx.get(url + '/health').json()['in_system'] == 0  # the slot is free again
+        assert time.monotonic() < deadline

@@ -36,7 +36,7 @@ def build_qformer(cfg: dict, vocab_size: int | None, encoder_width: int) -> nn.M
 def copy_text_ffn_to_query(qformer: nn.Module) -> None:
     """Official init: every ``*_query`` FFN parameter starts as a copy of the text FFN's."""
     for layer in qformer.bert.encoder.layer:
-        if hasattr(layer, 'intermediate'):
+        if hasattr(layer, 'intermediate') and not layer.intermediate.dense.weight.is_meta:
             layer.intermediate_query.load_state_dict(layer.intermediate.state_dict())
             layer.output_query.load_state_dict(layer.output.state_dict())
 

@@ -68,4 +68,4 @@ class _LossRecorder(Hook):
         self.losses = losses
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
-        self.losses.append(float(outputs['loss']))
+        self.losses.append(outputs['loss'].item())

@@ -1,7 +1,8 @@
 """Every command the READMEs show runs as pasted after `make demo` / `make test` (issue #10.9).
 
 Commands are read from the shell code blocks (```bash / sh / shell / console) and from
-inline code spans of the top README and each ``projects/*/README.md``. A command that
+inline code spans of the top README, each ``projects/*/README.md``, the tools' READMEs
+(``tools/**/README.md``) and ``docs/*.md``. A command that
 runs a script must use the project's interpreter (``.venv/bin/python``, ``.venv/bin/torchrun``
 or ``tools/dist_*.sh``; a fresh shell's ``python`` has no torch), its script must exist, and
 so must every repository path it names (``configs/...py``, ``tools/...``, ``projects/...``,
@@ -20,8 +21,9 @@ import sys
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-READMES = ['README.md'] + sorted(osp.relpath(p, REPO)
-                                 for p in glob.glob(osp.join(REPO, 'projects', '*', 'README.md')))
+READMES = ['README.md'] + sorted(
+    osp.relpath(p, REPO) for pattern in ('projects/*/README.md', 'tools/**/README.md', 'docs/*.md')
+    for p in glob.glob(osp.join(REPO, pattern), recursive=True))
 SHELL_LANGS = {'bash', 'sh', 'shell', 'console'}
 GOOD_PROGRAMS = {'.venv/bin/python', '.venv/bin/torchrun', 'make'}
 BARE = re.compile(r'^(python[0-9.]*|torchrun|pip[0-9.]*|pytest)$')

@@ -29,7 +29,7 @@ train_dataloader = dict(
                  pipeline=[dict(type='FormatShape', input_format='NCTHW'),
                            dict(type='PackActionInputs')]))
 
-max_iters = 600
+max_iters = 2000
 lr = 4e-3
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
 optim_wrapper = dict(type='OptimWrapper',

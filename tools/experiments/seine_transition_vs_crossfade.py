@@ -35,15 +35,17 @@ def _iters(n: int) -> dict:
             'default_hooks.checkpoint.interval': n}
 
 
-def load_trained(config: str, checkpoint: str):
-    """The SEINE algorithm of ``config`` with the (EMA) weights of ``checkpoint``."""
+def load_trained(config: str, checkpoint: str | None):
+    """The SEINE algorithm of ``config`` with the (EMA) weights of ``checkpoint`` (None: the
+    random init, the untrained reference)."""
     import projects.seine  # noqa: F401
     from mmvideofm.checkpoint import load_checkpoint_file
     from mmvideofm.engine.runner_utils import load_config
     from mmvideofm.registry import MODELS
     cfg = load_config(config, {}, None)
     model = MODELS.build(cfg.model)
-    model.load_state_dict(load_checkpoint_file(checkpoint)['state_dict'])
+    if checkpoint is not None:
+        model.load_state_dict(load_checkpoint_file(checkpoint)['state_dict'])
     return model.eval(), cfg
 
 
@@ -104,29 +106,37 @@ def save_grid(example: dict, path: str, scale: int = 4) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
+    import torch
     opts = _iters(args.iters) if args.iters else {}
     train = run_config(config_path(CONFIG), osp.join(args.work_dir, 'train'), opts, args.seed)
     model, cfg = load_trained(config_path(CONFIG), train['checkpoint'])
     res = evaluate(model, cfg, args.num_val, args.steps, args.seed, args.samples, args.sampler)
     example = res.pop('example')
+    torch.manual_seed(args.seed)
+    untrained = evaluate(load_trained(config_path(CONFIG), None)[0], cfg, args.num_val,
+                         args.steps, args.seed, args.samples, args.sampler)
+    res.update(untrained_transition=untrained['seine_transition'],
+               untrained_i2v=untrained['seine_i2v'])
     if args.figure:
         save_grid(example, args.figure)
     result = dict(res, seed=args.seed, loss=train['loss'], seconds_train=train['seconds'],
                   steps=args.steps, num_val=args.num_val, options=opts)
     report(f'Tiny SEINE on synthetic clips (seed {args.seed}; MSE on [-1, 1] pixels, '
            f'{args.num_val} held-out clips; training {train["seconds"]:.0f} s)',
-           ['task', 'SEINE', 'baseline', 'baseline MSE'],
-           [['transition (onelast1), middle frames', round(res['seine_transition'], 4),
-             'linear cross-fade', round(res['crossfade'], 4)],
-            ['image-to-video (first1), frames 2..F', round(res['seine_i2v'], 4),
-             'copy the first frame', round(res['copy_first'], 4)]],
+           ['task', 'SEINE', 'untrained SEINE', 'baseline', 'baseline MSE'],
+           [['transition (onelast1), middle frames', f"{res['seine_transition']:.4f}",
+             f"{res['untrained_transition']:.4f}", 'linear cross-fade',
+             f"{res['crossfade']:.4f}"],
+            ['image-to-video (first1), frames 2..F', f"{res['seine_i2v']:.4f}",
+             f"{res['untrained_i2v']:.4f}", 'copy the first frame',
+             f"{res['copy_first']:.4f}"]],
            result, osp.join(args.work_dir, 'results.json'))
     return result
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = make_parser(__doc__, 'work_dirs/experiments/seine_transition_vs_crossfade')
-    parser.add_argument('--iters', type=int, help='training iterations (config: 600)')
+    parser.add_argument('--iters', type=int, help='training iterations (config: 2000)')
     parser.add_argument('--num-val', type=int, default=16, help='held-out clips')
     parser.add_argument('--steps', default='25', help="respacing (e.g. '25', 'ddim25')")
     parser.add_argument('--sampler', default='ddpm', choices=('ddpm', 'ddim'))

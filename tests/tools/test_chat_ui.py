@@ -31,8 +31,10 @@ CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backg
 MAX_UPLOAD_MB = 0.1
 TIMEOUT_MS = 60_000
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason='chromium not found: run `make sysdeps` '
-                                '(apt-get install chromium) for the browser test')
+NO_CHROMIUM = ('chromium not found: run `make sysdeps` (apt-get install chromium) for the browser '
+               'test')
+# skipped without chromium, except in CI (CI=true), where `make test` has installed it
+pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get('CI'), reason=NO_CHROMIUM)
 
 
 @contextlib.contextmanager
@@ -52,6 +54,8 @@ def tool_server(script: str, *args: str, log_path: str, ready_path: str = '/') -
 @pytest.fixture(scope='module')
 def ui_url(tmp_path_factory):
     """``tools/chat_ui.py`` on the tiny model; its URL and work dir."""
+    if CHROMIUM is None:  # in CI: a failure, not a skip
+        pytest.fail(NO_CHROMIUM)
     work = tmp_path_factory.mktemp('chat_ui')
     with tool_server('tools/chat_ui.py', CONFIG, '--work-dir', str(work), '--max-upload-mb',
                      str(MAX_UPLOAD_MB), log_path=str(work / 'ui.log')) as url:

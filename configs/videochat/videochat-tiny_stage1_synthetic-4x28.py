@@ -34,6 +34,7 @@ train_pipeline = [
     dict(type='VideoInit'), _frames, dict(type='VideoDecode'),
     dict(type='mmaction.Resize', scale=(size, size), keep_ratio=False),
     dict(type='mmaction.FormatShape', input_format='NCTHW'),
+    dict(type='InstructionAsQuestion'),
     dict(type='BuildConversation', template='videochat', add_second_msg=True),
     dict(type='mmaction.PackActionInputs', meta_keys={{_base_.it_meta_keys}})
 ]

@@ -47,6 +47,7 @@ train_pipeline = [
     dict(type='VideoDecode'),
     dict(type='mmaction.Resize', scale=(img_size, img_size), keep_ratio=False),
     dict(type='mmaction.FormatShape', input_format='NCTHW'),
+    dict(type='InstructionAsQuestion'),
     dict(type='BuildConversation', template='videochat', add_second_msg=True),
     dict(type='mmaction.PackActionInputs', meta_keys=it_meta_keys)
 ]

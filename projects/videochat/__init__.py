@@ -3,3 +3,4 @@ VideoChat-Text."""
 from . import converter  # noqa: F401  (converter registrations)
 from .models import *  # noqa: F401,F403
 from .mvbench import VideoChatMVBenchAnswerer  # noqa: F401
+from .transforms import InstructionAsQuestion  # noqa: F401

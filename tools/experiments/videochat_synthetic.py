@@ -9,8 +9,8 @@ Steps (each a config trained by mmengine's Runner, as ``tools/train.py`` would):
 
 0. data: the same export as ``videochat2_synthetic.py`` (synthetic instruction data,
    MVBench-style training questions on other clips, the tiny MVBench with seed 0);
-1. ``videochat-tiny_stage1_synthetic-4x28.py`` (caption conversations);
-2. ``videochat-tiny_stage2_synthetic-8x28.py`` from (1) (instruction tuning);
+1. ``videochat-tiny_stage1_synthetic-4x56.py`` (caption conversations);
+2. ``videochat-tiny_stage2_synthetic-8x56.py`` from (1) (instruction tuning);
 3. ``tools/mvbench/evaluate.py`` with the stage-2 weights; chance from the items.
 
 Prints the per-task table and writes ``<work-dir>/results.json``.
@@ -32,9 +32,9 @@ from tools.experiments.common import (  # noqa: E402
 )
 from tools.experiments.videochat2_synthetic import evaluate, make_data  # noqa: E402
 
-STAGES = ['videochat/videochat-tiny_stage1_synthetic-4x28.py',
-          'videochat/videochat-tiny_stage2_synthetic-8x28.py']
-MVBENCH = 'videochat/videochat-tiny_mvbench_16x28_tiny-synthetic.py'
+STAGES = ['videochat/videochat-tiny_stage1_synthetic-4x56.py',
+          'videochat/videochat-tiny_stage2_synthetic-8x56.py']
+MVBENCH = 'videochat/videochat-tiny_mvbench_16x56_tiny-synthetic.py'
 
 
 def chance(root: str) -> dict:

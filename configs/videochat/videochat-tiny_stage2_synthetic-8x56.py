@@ -2,10 +2,10 @@
 # choice rows plus MVBench-style questions of the tiny-MVBench generator on other clips
 # (mvbench_mcq_train.json, written by tools/experiments/videochat_synthetic.py);
 # load_from: the tiny stage-1 checkpoint.
-_base_ = ['./videochat-tiny_stage1_synthetic-4x28.py']
+_base_ = ['./videochat-tiny_stage1_synthetic-4x56.py']
 
 num_frames = 8
-size = 28
+size = 56
 data_root = 'data/videochat_synthetic'
 model = dict(num_frames=num_frames)
 _frames = dict(type='InstructionSampleFrames', num_frames=num_frames, sample='rand')

@@ -1,6 +1,6 @@
 # Tiny VideoChat-Embed stage 1 on the synthetic captions (as single-turn caption
 # conversations, it_caption_train.json of `make_synthetic.py --format instruction`): a 2-block
-# EVA-style ViT (28 px, patch 14) with one GMHRA, a 2-layer Q-Former (8 + 8 queries), a 2-layer
+# EVA-style ViT (56 px, patch 14: 4x4 patches) with one GMHRA, a 2-layer Q-Former (8 + 8 queries), a 2-layer
 # LLaMA from a config dict with the synthetic SentencePiece tokenizer. The real runs freeze
 # the pretrained ViT / Q-Former / LLM; these are random, so here everything trains
 # (freeze_* False, llm.tuning='full': a random network has nothing to keep).
@@ -8,7 +8,7 @@
 _base_ = ['./videochat_vicuna-7b_stage1_webvid-cc-coco-4x224.py']
 
 num_frames = 4
-size = 28
+size = 56
 data_root = 'data/videochat_synthetic'
 _tokenizer = '{{fileDirname}}/../../mmvideofm/datasets/synthetic/assets/' \
     'synthetic_llama_tokenizer/tokenizer.model'

@@ -1,10 +1,12 @@
 # ViCLIP on the synthetic world's captions (CPU, no files): a tiny joint space-time CLIP ViT
 # (8 frames x 4x4 patches of 8 px = 128 tokens) and a tiny CLIP text tower trained from scratch
 # with VTC on the `direction` task's clips ("a red circle moves up while a blue square stays
-# still"). Validation on held-out clips: zero-shot retrieval (`retrieval/*`, 100 pairs: chance
-# R@1 = 1 %) and zero-shot direction classification from caption templates (`zero_shot/*`,
-# 9 classes: chance top-1 = 11.1 %). Differences from the real recipe: the text tower is
-# random, so it trains (freeze_text=False); token dropping 0.5 (0.9 would keep 13 tokens).
+# still"). Validation on 200 held-out clips: zero-shot retrieval (`retrieval/*`: chance R@1 =
+# 0.5 %) and zero-shot direction classification from caption prompts (`zero_shot/*`, 9
+# classes: chance top-1 = 11.1 %). Differences from the real recipe, all because nothing here
+# starts from CLIP: the text tower trains (freeze_text=False) with a fixed random token table,
+# the temporal embedding starts random (zero would leave the frames unordered), token dropping
+# is 0.5 (0.75 and 0.9 learned less motion in 30 epochs; 0 learned as much at twice the cost).
 # tools/experiments/viclip_synthetic.py also evaluates the trained model on one frame.
 _base_ = ['./viclip-large-p14_internvid-10m-flt_stage1-mask0.9_u8-res224.py']
 
@@ -14,9 +16,10 @@ max_txt_len = 24
 model = dict(
     vision_encoder=dict(_delete_=True, type='CLIPVideoViT', arch=None, input_resolution=size,
                         patch_size=8, width=64, layers=3, heads=4, output_dim=32,
-                        num_frames=num_frames),
+                        num_frames=num_frames, temporal_init_std=0.125),
     text_encoder=dict(_delete_=True, type='CLIPTextTransformer', arch=None,
-                      context_length=max_txt_len, width=64, heads=4, layers=2, output_dim=32),
+                      context_length=max_txt_len, width=64, heads=4, layers=2, output_dim=32,
+                      freeze_token_embedding=True),
     tokenizer=dict(context_length=max_txt_len),
     max_txt_len=max_txt_len,
     temp=0.07, temp_min=0.01,
@@ -44,7 +47,7 @@ train_dataloader = dict(
     dataset=dict(_delete_=True, num_samples=640, seed=0, split='train', **dataset))
 val_dataloader = dict(
     batch_size=50, num_workers=0, persistent_workers=False,
-    dataset=dict(_delete_=True, num_samples=100, seed=0, split='val', test_mode=True,
+    dataset=dict(_delete_=True, num_samples=200, seed=0, split='val', test_mode=True,
                  **dataset))
 test_dataloader = val_dataloader
 # zero-shot direction: each class's prompts are the captions it would get for every ordered
@@ -61,10 +64,10 @@ val_evaluator = [
     dict(type='ZeroShotClassificationMetric', class_prompts=direction_prompts)]
 test_evaluator = val_evaluator
 
-max_epochs = 12
+max_epochs = 30
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
 optim_wrapper = dict(type='OptimWrapper', _delete_=True,
-                     optimizer=dict(type='AdamW', lr=2e-3, betas=(0.9, 0.98), weight_decay=0.05),
+                     optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.98), weight_decay=0.05),
                      paramwise_cfg=_base_.optim_wrapper.paramwise_cfg)
 param_scheduler = [dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=2e-5,
                         by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True)]

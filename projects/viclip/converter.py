@@ -32,7 +32,7 @@ from mmvideofm.checkpoint import (
 )
 
 __all__ = ['convert_viclip', 'detect_viclip_layout', 'load_viclip_checkpoint',
-           'NotViCLIPCheckpointError', 'viclip_arch_of']
+           'NotViCLIPCheckpointError', 'viclip_arch_of', 'clip_to_viclip']
 
 
 class NotViCLIPCheckpointError(ValueError):
@@ -114,3 +114,31 @@ def load_viclip_checkpoint(path: str | os.PathLike, trusted: bool = False
                       '(the pickled training config and trainer state are not needed)',
                       logger='current')
     return convert_viclip(unwrap_state_dict(ckpt))
+
+
+@register_converter('viclip/from_clip')
+def clip_to_viclip(state_dict: dict[str, torch.Tensor], context_length: int = 32
+                   ) -> dict[str, torch.Tensor]:
+    """An OpenAI / open_clip CLIP state dict -> ViCLIP keys: ``visual.*`` ->
+    ``vision_encoder.*`` (``conv1`` gets a temporal axis of 1), the text keys ->
+    ``text_encoder.*`` with the first ``context_length`` positions (official
+    ``clip_text_*``), ``logit_scale`` dropped (ViCLIP's ``temp`` starts at 1/100). The
+    temporal embedding is left to the model (zero-initialised)."""
+    if not any(k.startswith('visual.') for k in state_dict):
+        raise ValueError('not an OpenAI / open_clip CLIP state dict (no visual.* keys); a '
+                         'ViCLIP checkpoint converts with the viclip converter')
+    out = {}
+    for key, value in state_dict.items():
+        if key in ('logit_scale', 'logit_bias', 'input_resolution', 'context_length',
+                   'vocab_size'):
+            continue
+        if key.startswith('visual.'):
+            name = 'vision_encoder.' + key[len('visual.'):]
+            if name == 'vision_encoder.conv1.weight' and value.ndim == 4:
+                value = value.unsqueeze(2)
+        else:
+            name = 'text_encoder.' + key
+            if key == 'positional_embedding':
+                value = value[:context_length]
+        out[name] = value
+    return out

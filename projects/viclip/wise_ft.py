@@ -1,4 +1,4 @@
-"""CLIP -> ViCLIP initialisation and WiSE-FT weight interpolation (official zero-shot scripts:
+"""WiSE-FT weight interpolation (official zero-shot scripts:
 ``wiseft05``, alpha 0.5 with the CLIP weights the model started from).
 
     .venv/bin/python -m projects.viclip.wise_ft VICLIP CLIP OUT [--alpha 0.5]
@@ -9,42 +9,14 @@ import argparse
 
 import torch
 
-from mmvideofm.checkpoint import load_checkpoint_file, register_converter, unwrap_state_dict
+from mmvideofm.checkpoint import load_checkpoint_file, unwrap_state_dict
 
-from .converter import convert_viclip
+from .converter import clip_to_viclip, convert_viclip
 
-__all__ = ['clip_to_viclip', 'wise_ft', 'WISE_FT_EXCLUDE']
+__all__ = ['wise_ft', 'WISE_FT_EXCLUDE']
 
 #: keys WiSE-FT keeps from ViCLIP: the temporal embedding has no CLIP counterpart
 WISE_FT_EXCLUDE = ('vision_encoder.temporal_positional_embedding', 'temp')
-
-
-@register_converter('viclip/from_clip')
-def clip_to_viclip(state_dict: dict[str, torch.Tensor], context_length: int = 32
-                   ) -> dict[str, torch.Tensor]:
-    """An OpenAI / open_clip CLIP state dict -> ViCLIP keys: ``visual.*`` ->
-    ``vision_encoder.*`` (``conv1`` gets a temporal axis of 1), the text keys ->
-    ``text_encoder.*`` with the first ``context_length`` positions (official
-    ``clip_text_*``), ``logit_scale`` dropped (ViCLIP's ``temp`` starts at 1/100). The
-    temporal embedding is left to the model (zero-initialised)."""
-    if not any(k.startswith('visual.') for k in state_dict):
-        raise ValueError('not an OpenAI / open_clip CLIP state dict (no visual.* keys); a '
-                         'ViCLIP checkpoint converts with the viclip converter')
-    out = {}
-    for key, value in state_dict.items():
-        if key in ('logit_scale', 'logit_bias', 'input_resolution', 'context_length',
-                   'vocab_size'):
-            continue
-        if key.startswith('visual.'):
-            name = 'vision_encoder.' + key[len('visual.'):]
-            if name == 'vision_encoder.conv1.weight' and value.ndim == 4:
-                value = value.unsqueeze(2)
-        else:
-            name = 'text_encoder.' + key
-            if key == 'positional_embedding':
-                value = value[:context_length]
-        out[name] = value
-    return out
 
 
 def wise_ft(viclip: dict[str, torch.Tensor], clip: dict[str, torch.Tensor],

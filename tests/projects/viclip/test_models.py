@@ -9,7 +9,8 @@ from mmengine.structures import BaseDataElement
 
 import projects.viclip  # noqa: F401
 from mmvideofm.registry import MODELS
-from projects.viclip.wise_ft import clip_to_viclip, wise_ft
+from projects.viclip.converter import clip_to_viclip
+from projects.viclip.wise_ft import wise_ft
 
 init_default_scope('mmvideofm')
 CFG = 'configs/viclip/viclip-{}_internvid-10m-flt_stage1-mask0.9_u8-res224.py'

@@ -31,19 +31,14 @@ model = dict(
                            std=[68.5005327, 66.6321579, 70.32316305]),
     seed=0)
 load_from = None
-caption_pipeline = [
-    dict(type='VideoInit'),
-    dict(type='InstructionSampleFrames', num_frames=num_frames, sample='rand'),
-    dict(type='VideoDecode'),
-    dict(type='mmaction.Resize', scale=(size, size), keep_ratio=False),
-    dict(type='mmaction.FormatShape', input_format='NCTHW'),
-    dict(type='mmaction.PackActionInputs',
-         meta_keys=('caption', 'text', 'video_idx', 'media_type', 'filename'))
-]
-train_dataloader = dict(
-    batch_size=8, num_workers=0, persistent_workers=False,
-    dataset=dict(ann_file=f'{data_root}/caption_train.json', data_prefix=dict(video=data_root),
-                 pipeline=caption_pipeline, skip_bad_samples=False))
+train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False, dataset=dict(
+    ann_file=f'{data_root}/caption_train.json', data_prefix=dict(video=data_root),
+    skip_bad_samples=False, pipeline=[
+        dict(type='VideoInit'), dict(type='InstructionSampleFrames', num_frames=num_frames),
+        dict(type='VideoDecode'),
+        dict(type='mmaction.Resize', scale=(size, size), keep_ratio=False),
+        dict(type='mmaction.FormatShape', input_format='NCTHW'),
+        dict(type='mmaction.PackActionInputs', meta_keys={{_base_.caption_meta_keys}})]))
 max_epochs = 2
 train_cfg = dict(max_epochs=max_epochs)
 runner_type = 'Runner'

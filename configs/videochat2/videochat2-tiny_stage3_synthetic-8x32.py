@@ -16,17 +16,13 @@ model = dict(
 num_frames = 8
 size = 32
 data_root = 'data/videochat2_synthetic'
+it_meta_keys = ('conversation', 'instruction', 'media_type', 'qa', 'frame_secs', 'filename',
+                'sample_idx')
 it_pipeline = [
-    dict(type='VideoInit'),
-    dict(type='InstructionSampleFrames', num_frames=num_frames, sample='rand'),
-    dict(type='VideoDecode'),
-    dict(type='mmaction.Resize', scale=(size, size), keep_ratio=False),
-    dict(type='mmaction.FormatShape', input_format='NCTHW'),
-    dict(type='BuildConversation', template='vicuna_v0', add_second_msg=True),
-    dict(type='mmaction.PackActionInputs',
-         meta_keys=('conversation', 'instruction', 'media_type', 'qa', 'frame_secs',
-                    'filename', 'sample_idx'))
-]
+    dict(type='VideoInit'), dict(type='InstructionSampleFrames', num_frames=num_frames),
+    dict(type='VideoDecode'), dict(type='mmaction.Resize', scale=(size, size), keep_ratio=False),
+    dict(type='mmaction.FormatShape', input_format='NCTHW'), dict(type='BuildConversation'),
+    dict(type='mmaction.PackActionInputs', meta_keys=it_meta_keys)]
 _it = dict(type='InstructionDataset', data_prefix=dict(video=data_root), media_type='video',
            pipeline=it_pipeline)
 train_dataloader = dict(

@@ -34,14 +34,14 @@ model = dict(
     loss_weights=dict(vtc=1.0, vtm=1.0, cap=1.0),
     freeze_vision_encoder=True)
 
+caption_meta_keys = ('caption', 'text', 'video_idx', 'media_type', 'filename')
 caption_pipeline = [
     dict(type='VideoInit'),
     dict(type='InstructionSampleFrames', num_frames=num_frames, sample='rand'),
     dict(type='VideoDecode'),
     dict(type='mmaction.Resize', scale=(224, 224), keep_ratio=False),
     dict(type='mmaction.FormatShape', input_format='NCTHW'),
-    dict(type='mmaction.PackActionInputs',
-         meta_keys=('caption', 'text', 'video_idx', 'media_type', 'filename'))
+    dict(type='mmaction.PackActionInputs', meta_keys=caption_meta_keys)
 ]
 # WebVid-10M + CC3M + CC12M (official `webvid10m_cc14m`); images are 1-frame clips and go in
 # their own batches (images and videos cannot share a batch)

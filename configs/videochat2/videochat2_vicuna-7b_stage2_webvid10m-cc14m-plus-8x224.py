@@ -7,18 +7,14 @@
 # MMEngine FlexibleRunner + DeepSpeed ZeRO-2 (pip install deepspeed):
 #   .venv/bin/torchrun --nproc_per_node 8 tools/train.py \
 #     configs/videochat2/videochat2_vicuna-7b_stage2_webvid10m-cc14m-plus-8x224.py --launcher pytorch
-_base_ = ['../_base_/default_runtime.py']
-custom_imports = dict(imports=['projects.videochat2'], allow_failed_imports=False)
+_base_ = ['./videochat2_umt-l16-qformer_stage1_webvid10m-cc14m-4x224.py']
 
 num_frames = 8
-bert_base = dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12,
-                 num_attention_heads=12, intermediate_size=3072, hidden_act='gelu',
-                 hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
-                 max_position_embeddings=512, type_vocab_size=2, layer_norm_eps=1e-12,
-                 pad_token_id=0)
+bert_base = {{_base_.bert_base}}
 # a local folder holding vicuna-7b-v0 (LLaMA-7B + the Vicuna v0 delta) and its tokenizer.model
 llm_path = 'data/models/vicuna-7b-v0'
 model = dict(
+    _delete_=True,
     type='VideoChat2',
     stage=2,
     vision_encoder=dict(type='VideoChat2ViT', arch='l', encoder_depth=24, return_index=-2,
@@ -35,35 +31,24 @@ model = dict(
 # stage-1 run's last checkpoint
 load_from = 'work_dirs/videochat2_umt-l16-qformer_stage1_webvid10m-cc14m-4x224/epoch_10.pth'
 
-caption_pipeline = [
-    dict(type='VideoInit'),
-    dict(type='InstructionSampleFrames', num_frames=num_frames, sample='rand'),
-    dict(type='VideoDecode'),
-    dict(type='mmaction.Resize', scale=(224, 224), keep_ratio=False),
+# the stage-1 caption data with 8 frames, 4 clips per GPU
+train_dataloader = dict(batch_size=4, dataset=dict(pipeline=[
+    dict(type='VideoInit'), dict(type='InstructionSampleFrames', num_frames=num_frames),
+    dict(type='VideoDecode'), dict(type='mmaction.Resize', scale=(224, 224), keep_ratio=False),
     dict(type='mmaction.FormatShape', input_format='NCTHW'),
-    dict(type='mmaction.PackActionInputs',
-         meta_keys=('caption', 'text', 'video_idx', 'media_type', 'filename'))
-]
-train_dataloader = dict(
-    batch_size=4, num_workers=6, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type='CaptionDataset', ann_file='data/videochat2/webvid10m_train.json',
-                 data_prefix=dict(video='data/webvid/videos'), media_type='video',
-                 pipeline=caption_pipeline, skip_bad_samples=True))
+    dict(type='mmaction.PackActionInputs', meta_keys={{_base_.caption_meta_keys}})]))
 
 max_epochs, warmup_epochs, lr = 1, 0.2, 1e-4
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+train_cfg = dict(max_epochs=max_epochs)
 runner_type = 'FlexibleRunner'
 strategy = dict(type='DeepSpeedStrategy', fp16=dict(enabled=True, initial_scale_power=16),
                 zero_optimization=dict(stage=2, overlap_comm=True, contiguous_gradients=True),
                 gradient_clipping=0.0, train_micro_batch_size_per_gpu=4)
-optim_wrapper = dict(type='DeepSpeedOptimWrapper',
+optim_wrapper = dict(_delete_=True, type='DeepSpeedOptimWrapper',
                      optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.999), weight_decay=0.02))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=warmup_epochs,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=0.01 * lr,
-         by_epoch=True, begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True)
-]
-default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=1, save_best=None))
-randomness = dict(seed=42)
+param_scheduler = [dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
+                        end=warmup_epochs, convert_to_iter_based=True),
+                   dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
+                        eta_min=0.01 * lr, by_epoch=True, begin=warmup_epochs, end=max_epochs,
+                        convert_to_iter_based=True)]
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=1))

@@ -4,6 +4,7 @@ import glob
 import os
 import os.path as osp
 import socket
+from unittest import mock
 
 import pytest
 import torch
@@ -100,29 +101,22 @@ def test_stage3_fsdp_on_cpu():
         _cfg('videochat2-tiny_stage3_synthetic-8x32.py')
     env = dict(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(_free_port()), RANK='0',
                WORLD_SIZE='1', LOCAL_RANK='0')
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    dist.init_process_group('gloo', rank=0, world_size=1)
-    try:
-        strategy_cfg = big.strategy.to_dict()
-        strategy_cfg.pop('type')
-        strategy_cfg['model_wrapper']['device_id'] = torch.device('cpu')
-        model = MODELS.build(tiny.model)
-        wrapped, optim_wrapper = FSDPStrategy(**strategy_cfg).prepare(
-            model, optim_wrapper=big.optim_wrapper)
-        units = [m for m in wrapped.modules() if isinstance(m, FSDP)]
-        assert len(units) == 1 + 2 + 2  # root + 2 ViT blocks + 2 LLaMA layers
-        conv = '###Human: <Video></Video> ###Human: What moves? ###Assistant: A circle. ###'
-        samples = [BaseDataElement(metainfo=dict(conversation=conv, instruction='',
-                                                 media_type='video'))] * 2
-        data = dict(inputs=[torch.randint(0, 255, (3, 8, 32, 32), dtype=torch.uint8)
-                            for _ in range(2)], data_samples=samples)
-        losses = wrapped.train_step(data, optim_wrapper)
-        assert torch.isfinite(losses['loss'])
-    finally:
-        dist.destroy_process_group()
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with mock.patch.dict(os.environ, env):
+        dist.init_process_group('gloo', rank=0, world_size=1)
+        try:
+            strategy_cfg = big.strategy.to_dict()
+            strategy_cfg.pop('type')
+            strategy_cfg['model_wrapper']['device_id'] = torch.device('cpu')
+            model = MODELS.build(tiny.model)
+            wrapped, optim_wrapper = FSDPStrategy(**strategy_cfg).prepare(
+                model, optim_wrapper=big.optim_wrapper)
+            units = [m for m in wrapped.modules() if isinstance(m, FSDP)]
+            assert len(units) == 1 + 2 + 2  # root + 2 ViT blocks + 2 LLaMA layers
+            conv = '###Human: <Video></Video> ###Human: What moves? ###Assistant: A circle. ###'
+            meta = dict(conversation=conv, instruction='', media_type='video')
+            data = dict(inputs=[torch.randint(0, 255, (3, 8, 32, 32), dtype=torch.uint8)] * 2,
+                        data_samples=[BaseDataElement(metainfo=meta)] * 2)
+            losses = wrapped.train_step(data, optim_wrapper)
+            assert torch.isfinite(losses['loss'])
+        finally:
+            dist.destroy_process_group()

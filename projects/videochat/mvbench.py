@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import torch
 from mmengine.config import Config
-from mmengine.logging import print_log
 from torch import nn
 
-from mmvideofm.checkpoint import load_checkpoint_file, unwrap_state_dict
+from mmvideofm.checkpoint import load_converted_weights
 from mmvideofm.registry import MODELS
 
 from .converter import convert_videochat
@@ -34,23 +33,24 @@ class VideoChatMVBenchAnswerer(nn.Module):
     def __init__(self, model: dict | str | nn.Module, checkpoint: str | None = None,
                  max_new_tokens: int = 100) -> None:
         super().__init__()
-        if isinstance(model, str):
-            model = Config.fromfile(model).model.to_dict()
-        self.model = MODELS.build(model) if isinstance(model, dict) else model
         self.max_new_tokens = max_new_tokens
+        if not isinstance(model, nn.Module):  # a config dict or a training config file
+            cfg = Config.fromfile(model).model if isinstance(model, str) else model
+            model = MODELS.build(dict(cfg))
+        self.model = model.eval()
         if checkpoint:
-            sd = unwrap_state_dict(load_checkpoint_file(checkpoint))
-            if not any(k.startswith(('llm_proj.', 'qformer.')) for k in sd):
-                sd = convert_videochat(sd)
-            missing, unexpected = self.model.load_state_dict(sd, strict=False)
-            frozen = {n for n, p in self.model.named_parameters() if not p.requires_grad}
-            bad = [k for k in missing if k not in frozen]
-            if bad or unexpected:
-                raise ValueError(f'{checkpoint} does not fit the VideoChat model: missing '
-                                 f'trainable {bad[:10]}, unexpected {unexpected[:10]}')
-            print_log(f'loaded {checkpoint} ({len(missing)} frozen tensors from the config)',
-                      logger='current')
-        self.model.eval()
+            self._load(checkpoint)
+
+    def _load(self, checkpoint: str) -> None:
+        """Ours or an official delta (converted); a missing trainable tensor is an error."""
+        def convert(sd: dict, module: nn.Module) -> dict:
+            ours = any(k.startswith(('llm_proj.', 'qformer.')) for k in sd)
+            return sd if ours else convert_videochat(sd)
+        missing = load_converted_weights(self.model, checkpoint, convert)
+        trainable = {n for n, p in self.model.named_parameters() if p.requires_grad}
+        if trainable & set(missing):
+            raise ValueError(f'{checkpoint} does not fit the VideoChat model: it lacks the '
+                             f'trainable {sorted(trainable & set(missing))[:10]}')
 
     @torch.no_grad()
     def generate(self, video: torch.Tensor, prompt) -> str:

@@ -52,31 +52,32 @@ def chance(root: str) -> dict:
     return board
 
 
+def epoch_options(epochs: int | None) -> dict:
+    """cfg-options that shorten (or lengthen) a run to ``epochs``; ``{}`` for the config's."""
+    keys = ('train_cfg.max_epochs', 'default_hooks.checkpoint.interval',
+            'param_scheduler.0.T_max', 'param_scheduler.0.end')
+    return dict.fromkeys(keys, epochs) if epochs else {}
+
+
 def main(argv=None) -> dict:
     parser = make_parser(__doc__, 'work_dirs/videochat_synthetic')
-    parser.add_argument('--num-clips', type=int, default=40,
-                        help='clips per synthetic task (instruction export)')
-    parser.add_argument('--num-mvbench-train', type=int, default=40,
-                        help='MVBench-style training questions per task')
-    parser.add_argument('--num-per-task', type=int, default=20,
-                        help='tiny MVBench test questions per task')
-    for i in (1, 2):
-        parser.add_argument(f'--stage{i}-epochs', type=int, help=f'stage-{i} epochs')
+    for flag, default, text in (
+            ('--num-clips', 40, 'clips per synthetic task (instruction export)'),
+            ('--num-mvbench-train', 40, 'MVBench-style training questions per task'),
+            ('--num-per-task', 20, 'tiny MVBench test questions per task'),
+            ('--stage1-epochs', None, 'stage-1 epochs'), ('--stage2-epochs', None,
+                                                          'stage-2 epochs')):
+        parser.add_argument(flag, type=int, default=default, help=text)
     args = parser.parse_args(argv)
     set_threads(args.threads)
     work = osp.abspath(args.work_dir)
     data = make_data(args, osp.join(work, 'data'))
     result, ckpt = dict(args=vars(args), stages={}), None
-    for i, config in enumerate(STAGES, 1):
-        options = {'data_root': data['instruction'], 'load_from': ckpt}
-        epochs = getattr(args, f'stage{i}_epochs')
-        if epochs:
-            options.update({'train_cfg.max_epochs': epochs,
-                            'default_hooks.checkpoint.interval': epochs,
-                            'param_scheduler.0.T_max': epochs, 'param_scheduler.0.end': epochs})
-        run = run_config(config_path(config), osp.join(work, f'stage{i}'), options, args.seed)
-        ckpt = run['checkpoint']
-        result['stages'][f'stage{i}'] = run
+    for stage, config in zip(('stage1', 'stage2'), STAGES):
+        run = run_config(config_path(config), osp.join(work, stage),
+                         {'data_root': data['instruction'], 'load_from': ckpt,
+                          **epoch_options(getattr(args, f'{stage}_epochs'))}, args.seed)
+        result['stages'][stage], ckpt = run, run['checkpoint']
     boards = {'VideoChat-Embed (tiny)': evaluate(MVBENCH, ckpt, 'model.answerer.checkpoint',
                                                  data['mvbench_test'],
                                                  osp.join(work, 'mvbench_videochat'))}

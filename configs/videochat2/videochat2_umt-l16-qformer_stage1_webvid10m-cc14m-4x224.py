@@ -11,11 +11,9 @@ _base_ = ['../_base_/default_runtime.py']
 custom_imports = dict(imports=['projects.videochat2'], allow_failed_imports=False)
 
 num_frames = 4
-bert_base = dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12,
-                 num_attention_heads=12, intermediate_size=3072, hidden_act='gelu',
-                 hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
-                 max_position_embeddings=512, type_vocab_size=2, layer_norm_eps=1e-12,
-                 pad_token_id=0)
+# bert-base-uncased = transformers' BertConfig defaults (768 wide, 12 layers, 12 heads, 3072,
+# GELU, dropout 0.1, 512 positions, LayerNorm eps 1e-12); the tokenizer's [DEC] adds a word
+bert_base = dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12)
 model = dict(
     type='VideoChat2QFormer',
     # UMT-L/16 25M (`l16_25m.pth`): tools/convert_checkpoint.py umt l16_25m.pth OUT, then

@@ -72,7 +72,9 @@ def init_model(config: str | Path | Config,
     must fit the model key for key; otherwise :class:`StateDictMismatchError` lists the
     missing / unexpected / mis-shaped keys. Official checkpoints need converting first
     (``.venv/bin/python tools/convert_checkpoint.py <plugin> IN OUT``). ``init_cfg`` pretrained
-    weights are not loaded (the model is not ``init_weights``-ed), as in mmaction2.
+    weights are not loaded (the model is not ``init_weights``-ed), as in mmaction2. The model
+    is built under a fixed seed (``randomness.seed``, else 0) without touching the global
+    random state, so a random-weight model (no checkpoint) is the same in every process.
     """
     from mmvideofm.checkpoint import load_checkpoint_file, unwrap_state_dict
     from mmvideofm.checkpoint.convert import StateDictMismatchError, load_state_dict_checked
@@ -80,7 +82,10 @@ def init_model(config: str | Path | Config,
 
     cfg = _load_cfg(config, cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmvideofm'))
-    model = MODELS.build(cfg.model)
+    seed = (cfg.get('randomness') or {}).get('seed')
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0 if seed is None else seed)
+        model = MODELS.build(cfg.model)
     if checkpoint is not None:
         ckpt = load_checkpoint_file(checkpoint)
         try:

@@ -50,8 +50,8 @@ def model_and_ckpt(tmp_path_factory):
 
 def test_init_model_loads_checkpoint(model_and_ckpt):
     ref, path = model_and_ckpt
-    torch.manual_seed(1)  # a different random init, overwritten by the checkpoint
-    model = init_model(CONFIG, path, device='cpu')
+    # a different random init (another seed), overwritten by the checkpoint
+    model = init_model(CONFIG, path, device='cpu', cfg_options={'randomness.seed': 1})
     assert not model.training and isinstance(model.cfg, Config)
     for key, value in ref.state_dict().items():
         torch.testing.assert_close(model.state_dict()[key], value, rtol=0, atol=0, msg=key)
@@ -61,6 +61,17 @@ def test_init_model_loads_checkpoint(model_and_ckpt):
     torch.save(ref.state_dict(), bare)
     torch.testing.assert_close(init_model(CONFIG, bare).backbone.blocks[0].attn.qkv.weight,
                                ref.backbone.blocks[0].attn.qkv.weight, rtol=0, atol=0)
+
+
+def test_random_weights_are_the_same_in_every_process_and_keep_the_global_rng():
+    torch.manual_seed(3)
+    state = torch.get_rng_state()
+    a = init_model(CONFIG).backbone.blocks[0].attn.qkv.weight
+    assert torch.equal(torch.get_rng_state(), state)  # building did not consume the global RNG
+    torch.manual_seed(4)  # the global seed does not matter, the config's does
+    assert torch.equal(init_model(CONFIG).backbone.blocks[0].attn.qkv.weight, a)
+    other = init_model(CONFIG, cfg_options={'randomness.seed': 1})
+    assert not torch.equal(other.backbone.blocks[0].attn.qkv.weight, a)
 
 
 def test_init_model_refuses_a_checkpoint_of_another_model(model_and_ckpt, tmp_path):

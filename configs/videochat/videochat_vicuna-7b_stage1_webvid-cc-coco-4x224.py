@@ -1,9 +1,11 @@
-# VideoChat-Embed stage 1, video-text alignment (paper Sec. 4; released video_chat configs +
-# models/videochat.py): EVA ViT-g/14 (frozen) with Global MHRA on its last 8 blocks
-# (trainable), ln_vision (trainable), the BLIP-2 Q-Former (frozen; queries only: 32 BLIP-2
-# queries frozen + 64 zero-initialised extra queries trainable), llama_proj (trainable),
-# Vicuna-7B v0 (frozen). ~25M video/image-caption pairs (WebVid-10M, CC3M, CC12M, COCO, VG,
-# SBU) as single-turn caption conversations, 4 frames, lr 1e-4, 1 epoch.
+# VideoChat-Embed stage 1, video-text alignment (official video_chat/scripts/
+# config_7b_stage1.py + models/videochat_pt.py): EVA ViT-g/14 (frozen) with Global MHRA on its
+# last 8 blocks (trainable), ln_vision (trainable), the BLIP-2 Q-Former (frozen; queries only:
+# 32 BLIP-2 queries frozen + 64 zero-initialised extra queries trainable), llama_proj
+# (trainable), Vicuna-7B v0 (frozen). Corpus webvid10m_14m (WebVid-10M + CC/COCO/VG/SBU
+# images) as single-turn caption conversations (official: prompt_wrap with
+# '###Human: {} ###Assistant: ' and end_sym '###'), 4 frames, batch 32 per GPU, captions
+# cut to 32 tokens, AdamW lr 1e-4 wd 0.02, cosine 1 epoch to 0.01 x lr, 0.2 warm-up, fp16.
 # Weights: eva_vit_g.pth, blip2_pretrained_flant5xxl.pth (converted on the fly, official load
 # order) and the LLM folder:
 #   .venv/bin/torchrun --nproc_per_node 8 tools/train.py \
@@ -31,7 +33,7 @@ model = dict(
     qformer=dict(bert_config=bert_base, num_query_tokens=32, num_extra_query_tokens=64,
                  cross_attention_freq=2),
     llm=dict(type='CausalLM', model=llm_path, tokenizer=llm_path, torch_dtype='float16',
-             tuning='frozen', max_txt_len=320),
+             tuning='frozen', max_txt_len=32),
     freeze_vit=True, freeze_mhra=False, freeze_qformer=True,
     template='videochat', num_frames=num_frames, image_size=img_size,
     init_cfg=[dict(type='VideoChatPretrained', source='eva_vit_g',
@@ -53,20 +55,20 @@ train_pipeline = [
 ]
 # caption annotations in the instruction format ({"video", "QA": [{"q": prompt, "a": caption}]})
 train_dataloader = dict(
-    batch_size=8, num_workers=6, persistent_workers=True,
+    batch_size=32, num_workers=6, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type='InstructionDataset', ann_file='data/videochat/caption_webvid10m.json',
                  data_prefix=dict(video='data/webvid/videos'), media_type='video',
                  pipeline=train_pipeline))
 
-max_epochs, warmup_epochs, lr = 1, 0.1, 1e-4
+max_epochs, warmup_epochs, lr = 1, 0.2, 1e-4
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 optim_wrapper = dict(type='AmpOptimWrapper', dtype='float16',
-                     optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.999), weight_decay=0.05))
+                     optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.999), weight_decay=0.02))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=warmup_epochs,
          convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=1e-5,
+    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=0.01 * lr,
          by_epoch=True, begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True)
 ]
 default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=1, save_best=None))

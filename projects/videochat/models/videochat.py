@@ -41,8 +41,8 @@ class VideoChat(BaseVideoLLM):
         llm: Core ``CausalLM`` config (``tuning='frozen'`` officially).
         freeze_vit / freeze_mhra / freeze_qformer: Official switches (True / False / True):
             a frozen ViT keeps its ``*mhra*`` parameters trainable unless ``freeze_mhra``; a
-            frozen Q-Former keeps ``extra_query_tokens`` trainable. Frozen parts stay in
-            eval mode (official ``disabled_train``).
+            frozen Q-Former keeps ``extra_query_tokens`` trainable; ``freeze_mhra`` also
+            freezes ``ln_vision``. See :meth:`train` for the eval-mode rule.
         ln_vision_eps: ``ln_vision`` eps (nn.LayerNorm default 1e-5).
         **kwargs: :class:`BaseVideoLLM` arguments (``template`` ``'videochat'``,
             ``num_frames``, ``image_size``, ``generation_cfg``, ...).
@@ -66,6 +66,8 @@ class VideoChat(BaseVideoLLM):
         if freeze_vit:
             for name, param in self.vision_encoder.named_parameters():
                 param.requires_grad_('mhra' in name and not freeze_mhra)
+            if freeze_mhra:
+                self.vision_layernorm.requires_grad_(False)
         if freeze_qformer:
             self.qformer.requires_grad_(False)
             if self.qformer.num_extra_query_tokens:
@@ -85,11 +87,13 @@ class VideoChat(BaseVideoLLM):
                 f'for videochat.pth) -- upstream issue #101')
 
     def train(self, mode: bool = True) -> VideoChat:
+        """Official ``disabled_train``: the Q-Former when frozen, the ViT and ``ln_vision``
+        only when the GMHRA is frozen too (with trainable GMHRA the whole ViT stays in train
+        mode, so the GMHRA dropout is active)."""
         super().train(mode)
-        if mode and self.freeze_vit:
-            for name, module in self.vision_encoder.named_children():
-                if self.freeze_mhra or 'mhra' not in name:
-                    module.eval()
+        if mode and self.freeze_vit and self.freeze_mhra:
+            self.vision_encoder.eval()
+            self.vision_layernorm.eval()
         if mode and self.freeze_qformer:
             self.qformer.eval()
         return self

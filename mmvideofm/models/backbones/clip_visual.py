@@ -35,13 +35,26 @@ __all__ = ['CLIPVisual', 'CLIPVideoViT']
 
 class DropPathBlock(ResidualAttentionBlock):
     """open_clip's ``ResidualAttentionBlock`` (OpenAI keys) with stochastic depth on both
-    residual branches (ViCLIP's ``drop_path1`` / ``drop_path2``)."""
+    residual branches (ViCLIP's ``drop_path1`` / ``drop_path2``).
+
+    Inputs are batch-first either way; ``seq_first_attention`` runs the attention
+    sequence-first, as OpenAI CLIP and ViCLIP do: torch then takes its standard (SDPA) path,
+    which on CPU is about 25 % faster than the batch-first inference fast path at 1.5k tokens.
+    """
 
     def __init__(self, width: int, heads: int, mlp_ratio: float = 4.0,
-                 drop_path: float = 0.) -> None:
+                 drop_path: float = 0., seq_first_attention: bool = False) -> None:
         super().__init__(width, heads, mlp_ratio=mlp_ratio, act_layer=QuickGELU,
-                         norm_layer=LayerNormFp32, batch_first=True)
+                         norm_layer=LayerNormFp32, batch_first=not seq_first_attention)
         self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
+
+    def attention(self, q_x: torch.Tensor, k_x: torch.Tensor | None = None,
+                  v_x: torch.Tensor | None = None,
+                  attn_mask: torch.Tensor | None = None) -> torch.Tensor:
+        if self.attn.batch_first:
+            return super().attention(q_x, k_x, v_x, attn_mask)
+        seq_first = [None if t is None else t.transpose(0, 1) for t in (q_x, k_x, v_x)]
+        return super().attention(*seq_first, attn_mask=attn_mask).transpose(0, 1)
 
     def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
         x = x + self.drop_path(self.ls_1(self.attention(self.ln_1(x), attn_mask=attn_mask)))
@@ -56,11 +69,13 @@ class _Transformer(nn.Module):
     """
 
     def __init__(self, width: int, layers: int, heads: int, mlp_ratio: float = 4.0,
-                 drop_path: float = 0., checkpoint_num: int = 0) -> None:
+                 drop_path: float = 0., checkpoint_num: int = 0,
+                 seq_first_attention: bool = False) -> None:
         super().__init__()
         rates = [drop_path * i / max(layers - 1, 1) for i in range(layers)]
         self.resblocks = nn.ModuleList([
-            DropPathBlock(width, heads, mlp_ratio=mlp_ratio, drop_path=rate) for rate in rates])
+            DropPathBlock(width, heads, mlp_ratio=mlp_ratio, drop_path=rate,
+                          seq_first_attention=seq_first_attention) for rate in rates])
         self.checkpoint_num = checkpoint_num
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -315,7 +330,7 @@ class CLIPVideoViT(BaseModule):
             self.temporal_positional_embedding = None
         self.ln_pre = LayerNormFp32(width)
         self.transformer = _Transformer(width, layers, heads, drop_path=drop_path_rate,
-                                        checkpoint_num=checkpoint_num)
+                                        checkpoint_num=checkpoint_num, seq_first_attention=True)
         self.ln_post = LayerNormFp32(width)
         self.proj = nn.Parameter(scale * torch.randn(width, output_dim)) if output_dim else None
         self._register_load_state_dict_pre_hook(self._prepare_checkpoint)

@@ -119,3 +119,28 @@ def test_lora_layout(case):
     assert not any(k.endswith('inv_freq') for k in ours)
     trainable = {n for n, p in model.named_parameters() if p.requires_grad and 'llm.' in n}
     assert trainable == {k for k in ours if '.lora_' in k}
+
+
+def test_bad_input(case):
+    """Left truncation of a long Q-Former instruction ([CLS] kept, the start dropped), a
+    conversation without the placeholder, an image given as a video and a prompt without
+    ``<VideoHere>`` are refused or handled as upstream."""
+    name, model, io, facts = case
+    if model.qformer_tokenizer is None:
+        pytest.skip('no instruction input')
+    long = 'first words ' + 'the video ' * 400 + 'last words'
+    ids, _ = model.tokenize_instructions([long], 'cpu')
+    tok = model.qformer_tokenizer
+    assert ids.shape[1] == model.max_txt_len and ids[0, 0] == tok.cls_token_id
+    pieces = tok(long, add_special_tokens=False)['input_ids']
+    assert ids[0, 1:-1].tolist() == pieces[-(model.max_txt_len - 2):]  # the end is kept
+    assert ids[0, -1] == tok.sep_token_id
+    clip = _clips(io['video'] if 'video' in io else io['gen_video'])[:1, :, :2]
+    with pytest.raises(ValueError, match='exactly one'):
+        model.loss(clip, [dict(conversation='###Human: hi ###Assistant: yo ###',
+                               media_type='video')])
+    with pytest.raises(ValueError, match='image'):
+        model.loss(clip, [dict(conversation='###Human: <Image></Image> ###Assistant: a ###',
+                               media_type='image')])
+    with pytest.raises(ValueError, match='VideoHere'):
+        model.context_embeds(clip[0], 'no placeholder here')

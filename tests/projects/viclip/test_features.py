@@ -53,3 +53,16 @@ def test_text_features_need_a_video_text_model():
         extract_text_features(torch.nn.Linear(2, 2), ['a'])
     with pytest.raises(SystemExit, match='--text-list'):
         tool.main([CONFIG, '--out', '/tmp/unused'])
+
+
+def test_video_shorter_than_the_frame_count(tmp_path):
+    """A 3-frame video under the 8-frame test pipeline: segment-middle sampling repeats frames
+    (mmaction2's UniformSample, the official test sampling) and the model still gets 8."""
+    from mmvideofm.apis import build_test_pipeline, prepare_inputs
+    model = init_model(CONFIG, None, device='cpu')
+    frames = (np.arange(3)[:, None, None, None] * 80 + np.zeros((3, 32, 32, 3))).astype(np.uint8)
+    write_video(str(tmp_path / 'short.mp4'), frames, fps=8)
+    inputs = prepare_inputs(model, str(tmp_path / 'short.mp4'),
+                            build_test_pipeline(model.cfg))['inputs']
+    assert inputs.shape[-3:] == (8, 32, 32)
+    assert extract_features(model, str(tmp_path / 'short.mp4')).shape == (1, 32)

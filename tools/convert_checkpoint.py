@@ -47,7 +47,12 @@ def main(argv=None):
         converter = get_converter(args.plugin)
     except KeyError as err:
         raise SystemExit(f'convert_checkpoint: {err.args[0]}') from None
-    ckpt = load_checkpoint_file(args.src, trusted=args.trusted)
+    try:  # memory-mapped where the file allows it (multi-GB files such as seine.pt)
+        ckpt = load_checkpoint_file(args.src, trusted=args.trusted, mmap=True)
+    except RuntimeError as err:
+        if 'mmap' not in str(err):
+            raise
+        ckpt = load_checkpoint_file(args.src, trusted=args.trusted)  # legacy (non-zip) file
     state_dict = converter(unwrap_state_dict(ckpt))
     os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
     torch.save({'state_dict': state_dict, 'meta': {'converted_from': osp.basename(args.src),

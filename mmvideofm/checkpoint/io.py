@@ -99,7 +99,7 @@ def trusted_loading(enabled: bool = True):
 
 
 def load_checkpoint_file(path: str | os.PathLike, map_location: Any = 'cpu',
-                         trusted: bool = False) -> Any:
+                         trusted: bool = False, mmap: bool = False) -> Any:
     """Load a checkpoint file safely.
 
     Args:
@@ -107,6 +107,8 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = 'cpu',
         map_location: as in :func:`torch.load`.
         trusted: allow arbitrary pickles (``weights_only=False``). Only for files
             whose origin you trust: unpickling runs code.
+        mmap: memory-map the tensors (``torch.load(mmap=True)``; zip-format files only), so
+            a multi-GB checkpoint need not fit in RAM.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -117,11 +119,12 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = 'cpu',
         from safetensors.torch import load_file
         device = map_location if isinstance(map_location, (str, torch.device)) else 'cpu'
         return load_file(path, device=str(device))
+    kwargs = dict(map_location=map_location, mmap=True) if mmap else dict(map_location=map_location)
     if trusted or _TRUSTED:
-        return torch.load(path, map_location=map_location, weights_only=False)
+        return torch.load(path, weights_only=False, **kwargs)
     try:
         with torch.serialization.safe_globals(safe_globals_allowlist()):
-            return torch.load(path, map_location=map_location, weights_only=True)
+            return torch.load(path, weights_only=True, **kwargs)
     except pickle.UnpicklingError as err:
         msg = str(err)
         match = _GLOBAL_RE.search(msg)
@@ -141,11 +144,11 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = 'cpu',
         raise
 
 
-_WRAPPER_KEYS = ('state_dict', 'model', 'module', 'model_state')
+_WRAPPER_KEYS = ('state_dict', 'model', 'module', 'model_state', 'ema')  # ema: SEINE's seine.pt
 
 
 def unwrap_state_dict(ckpt: Mapping) -> dict[str, torch.Tensor]:
-    """Descend ``state_dict`` / ``model`` / ``module`` containers to the tensors."""
+    """Descend ``state_dict`` / ``model`` / ``module`` / ``ema`` containers to the tensors."""
     obj = ckpt
     for _ in range(4):
         if not isinstance(obj, Mapping):

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 import torch
 
 from mmvideofm.checkpoint import register_converter, unwrap_state_dict
-from mmvideofm.checkpoint.io import UnsafeCheckpointError, safe_globals_allowlist
+from mmvideofm.checkpoint.io import load_checkpoint_file
 
 from .models.temporal_attention import RotaryEmbedding
 
@@ -44,18 +44,11 @@ _TEMPORAL = ('attn_temp.', 'norm_temp.')
 def load_seine_checkpoint(path: str | os.PathLike, key: str | None = 'ema',
                           mmap: bool = True) -> dict[str, torch.Tensor]:
     """The state dict of ``seine.pt`` (under ``key``; ``None``: any known wrapper),
-    memory-mapped and loaded with ``weights_only=True`` + the project's allowlist."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'checkpoint file not found: {path!r} (download seine.pt from '
-                                f'the Hugging Face repo xinyuanc91/SEINE)')
-    try:
-        with torch.serialization.safe_globals(safe_globals_allowlist()):
-            ckpt = torch.load(path, map_location='cpu', weights_only=True, mmap=mmap)
-    except Exception as err:  # noqa: BLE001  (re-raised with the file and the fix)
-        if 'weights_only' in str(err) or 'Unsupported global' in str(err):
-            raise UnsafeCheckpointError(f'refusing to unpickle {path!r}: {err}') from err
-        raise
+    memory-mapped and loaded safely (the core loader: ``weights_only`` + the allowlist)."""
+    if not os.path.isfile(os.fspath(path)):
+        raise FileNotFoundError(f'checkpoint file not found: {os.fspath(path)!r} (download '
+                                f'seine.pt from the Hugging Face repo xinyuanc91/SEINE)')
+    ckpt = load_checkpoint_file(path, mmap=mmap)
     if key is not None and isinstance(ckpt, Mapping) and key in ckpt:
         ckpt = ckpt[key]
     return unwrap_state_dict(ckpt)

@@ -33,7 +33,7 @@ data_root = 'data/internvid/videos'
 train_pipeline = [
     dict(type='VideoInit'),
     dict(type='ClipWindow'),  # cut Start_timestamp..End_timestamp (no-op for pre-cut clips)
-    dict(type='UniformSample', clip_len=num_frames, num_clips=1),  # random in each segment
+    dict(type='ViCLIPSegmentSample', clip_len=num_frames, sample='rand'),  # official 'rand'
     dict(type='VideoDecode'),
     dict(type='RandomResizedCrop', area_range=(0.5, 1.0)),
     dict(type='Resize', scale=(img_size, img_size), keep_ratio=False, interpolation='bicubic'),
@@ -45,7 +45,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='VideoInit'),
     dict(type='ClipWindow'),
-    dict(type='UniformSample', clip_len=num_frames, num_clips=1, test_mode=True),
+    dict(type='ViCLIPSegmentSample', clip_len=num_frames, sample='middle'),
     dict(type='VideoDecode'),
     dict(type='Resize', scale=(img_size, img_size), keep_ratio=False, interpolation='bicubic'),
     dict(type='FormatShape', input_format='NCTHW'),

@@ -13,7 +13,7 @@ ann_file_val = 'data/kinetics400/kinetics400_val_list_videos.txt'
 class_names = 'data/kinetics400/label_map_k400.txt'  # one class name per line, label order
 zero_shot_pipeline = [
     dict(type='VideoInit'),
-    dict(type='UniformSample', clip_len=8, num_clips=1, test_mode=True),
+    dict(type='ViCLIPSegmentSample', clip_len=8, sample='middle'),
     dict(type='VideoDecode'),
     dict(type='Resize', scale=(224, 224), keep_ratio=False, interpolation='bicubic'),
     dict(type='FormatShape', input_format='NCTHW'),

@@ -4,7 +4,7 @@
 _base_ = ['./viclip-tiny-p8_synthetic-direction-8x32.py']
 
 pipeline = [dict(type='VideoInit'),
-            dict(type='UniformSample', clip_len=8, num_clips=1, test_mode=True),
+            dict(type='ViCLIPSegmentSample', clip_len=8, sample='middle'),
             dict(type='VideoDecode'),
             dict(type='RepeatFrame'),
             dict(type='FormatShape', input_format='NCTHW'),

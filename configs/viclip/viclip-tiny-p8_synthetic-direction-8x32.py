@@ -35,7 +35,7 @@ shapes = ['circle', 'square']
 world_cfg = dict(max_objects=2, motion=(0.6, 0.8), colors=colors, shapes=shapes)
 # the same pipeline reads the synthetic clips and video files (tools/extract_features.py)
 pipeline = [dict(type='VideoInit'),
-            dict(type='UniformSample', clip_len=num_frames, num_clips=1, test_mode=True),
+            dict(type='ViCLIPSegmentSample', clip_len=num_frames, sample='middle'),
             dict(type='VideoDecode'),
             dict(type='FormatShape', input_format='NCTHW'),
             dict(type='PackActionInputs', meta_keys=('img_shape', 'caption', 'sample_idx'))]

@@ -56,8 +56,8 @@ def test_text_features_need_a_video_text_model():
 
 
 def test_video_shorter_than_the_frame_count(tmp_path):
-    """A 3-frame video under the 8-frame test pipeline: segment-middle sampling repeats frames
-    (mmaction2's UniformSample, the official test sampling) and the model still gets 8."""
+    """A 3-frame video under the 8-frame test pipeline: the official segment sampling takes
+    the 3 frames and pads with the last one; the model still gets 8."""
     from mmvideofm.apis import build_test_pipeline, prepare_inputs
     model = init_model(CONFIG, None, device='cpu')
     frames = (np.arange(3)[:, None, None, None] * 80 + np.zeros((3, 32, 32, 3))).astype(np.uint8)

@@ -104,3 +104,21 @@ def test_parameter_count_matches_the_metafile(entry):
     decimals = len(printed.split('.')[1]) if '.' in printed else 0
     measured = _counted_params(entry['Config'])
     assert f'{measured / 1e6:.{decimals}f}' == printed, (entry['Name'], measured)
+
+
+METAFILES = sorted((REPO / 'configs').glob('*/metafile.yml'))
+
+
+@pytest.mark.parametrize('metafile', METAFILES, ids=lambda p: p.parent.name)
+def test_every_plugin_metafile_names_configs_that_exist_and_check(metafile):
+    """All plugins' zoos (the parameter counts above are checked for UMT and VideoMAE V2)."""
+    plugin = metafile.parent.name
+    meta = yaml.safe_load(metafile.read_text())
+    assert meta['Collections'] and meta['Models'], metafile
+    names = [m['Name'] for m in meta['Models']]
+    assert len(names) == len(set(names)), metafile
+    for m in meta['Models']:
+        assert m['In Collection'] in [c['Name'] for c in meta['Collections']], m['Name']
+        assert m['Config'].startswith(f'configs/{plugin}/'), m['Name']
+        assert (REPO / m['Config']).is_file(), m['Config']
+        check_config(_config(m['Config']))

@@ -210,7 +210,7 @@ class QFormer(nn.Module):
         if num_extra_query_tokens > 0:
             self.extra_query_tokens = nn.Parameter(torch.zeros(1, num_extra_query_tokens, width))
         num_layers = config.num_hidden_layers
-        rates = torch.linspace(0, drop_path_rate, num_layers).tolist() if num_layers else []
+        rates = torch.linspace(0, drop_path_rate, num_layers, device='cpu').tolist() if num_layers else []  # also under torch.device('meta')
         layers = [QFormerLayer(config, encoder_width, i % cross_attention_freq == 0,
                                text_input, rates[i]) for i in range(num_layers)]
         self.bert = _QFormerBert(QFormerEmbeddings(config, text_input), _QFormerEncoder(layers))

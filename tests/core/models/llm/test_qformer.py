@@ -135,3 +135,12 @@ def test_gradient_checkpointing_same_result():
     ckpt.sum().backward()
     torch.testing.assert_close(ckpt, plain)
     torch.testing.assert_close(q.query_tokens.grad, grad)
+
+
+def test_builds_on_the_meta_device():
+    """Parameter counts / FSDP shells build models under ``torch.device('meta')``."""
+    cfg = dict(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+               intermediate_size=32, max_position_embeddings=16)
+    with torch.device('meta'):
+        q = QFormer(cfg, encoder_width=8, num_query_tokens=3, drop_path_rate=0.1)
+    assert q.query_tokens.is_meta and sum(p.numel() for p in q.parameters()) > 0

@@ -87,6 +87,37 @@ class _Transformer(nn.Module):
         return x
 
 
+def _preset_sizes(tower: nn.Module, arch: str | None, *sizes: int | None) -> tuple:
+    """``(patch_size, width, layers, heads, output_dim)``: the ``arch`` preset of the tower's
+    ``arch_zoo``, or the explicit ``sizes`` for ``arch=None``."""
+    if arch is None:
+        return sizes
+    if arch not in tower.arch_zoo:
+        raise KeyError(f'unknown {type(tower).__name__} arch {arch!r}; choose from '
+                       f'{sorted(tower.arch_zoo)} or arch=None with explicit sizes')
+    preset = tower.arch_zoo[arch]
+    return tuple(preset[k] for k in ('patch_size', 'width', 'layers', 'heads', 'output_dim'))
+
+
+def _resample_positional_embedding(tower: nn.Module, state_dict: dict, key: str) -> None:
+    """Resample a checkpoint's ``(1 + G*G, C)`` table bicubically to the tower's grid (as UMT's
+    and ViCLIP's loaders do), e.g. CLIP L/14 at 224 px (16x16) used at 196 px (14x14)."""
+    if key not in state_dict:
+        return
+    pos = state_dict[key]
+    n_ckpt = pos.shape[0] - 1
+    old = int(round(math.sqrt(n_ckpt)))
+    if old * old != n_ckpt:
+        raise ValueError(f'{key} has {n_ckpt} patch positions, not a square grid')
+    if old != tower.grid_size:
+        print_log(f'{type(tower).__name__}: resampling positional_embedding from {old}x{old} '
+                  f'to {tower.grid_size}x{tower.grid_size} (input_resolution '
+                  f'{tower.input_resolution}).', logger='current', level=30)
+        state_dict[key] = resample_pos_embed(  # a 1xGxG grid + cls
+            pos[None], (1, old, old), (1, tower.grid_size, tower.grid_size),
+            num_prefix_tokens=1, verbose=False)[0]
+
+
 @MODELS.register_module()
 class CLIPVisual(BaseModule):
     """CLIP visual tower as a frame-wise video teacher (UMT's ``clip_b16`` / ``clip_l14``).
@@ -123,13 +154,8 @@ class CLIPVisual(BaseModule):
                  frozen: bool = True,
                  init_cfg: dict | list | None = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if arch is not None:
-            if arch not in self.arch_zoo:
-                raise KeyError(f'unknown CLIPVisual arch {arch!r}; choose from '
-                               f'{sorted(self.arch_zoo)} or arch=None with explicit sizes')
-            sizes = self.arch_zoo[arch]
-            patch_size, width, layers = sizes['patch_size'], sizes['width'], sizes['layers']
-            heads, output_dim = sizes['heads'], sizes['output_dim']
+        patch_size, width, layers, heads, output_dim = _preset_sizes(
+            self, arch, patch_size, width, layers, heads, output_dim)
         assert norm_type in ('l2', 'none'), f'norm_type must be l2|none, got {norm_type!r}'
         if not 1 <= return_layers <= layers:
             raise ValueError(f'return_layers must be in [1, {layers}], got {return_layers}')
@@ -186,20 +212,7 @@ class CLIPVisual(BaseModule):
                 raise ValueError(f'{key} has temporal kernel {w.shape[2]}; CLIPVisual runs '
                                  f'frames independently and needs kernel 1')
             state_dict[key] = w[:, :, 0]
-        key = prefix + 'positional_embedding'
-        if key in state_dict:
-            pos = state_dict[key]
-            n_ckpt = pos.shape[0] - 1
-            old = int(round(math.sqrt(n_ckpt)))
-            if old * old != n_ckpt:
-                raise ValueError(f'{key} has {n_ckpt} patch positions, not a square grid')
-            if old != self.grid_size:
-                print_log(f'CLIPVisual: resampling positional_embedding from {old}x{old} to '
-                          f'{self.grid_size}x{self.grid_size} (input_resolution '
-                          f'{self.input_resolution}).', logger='current', level=30)
-                state_dict[key] = resample_pos_embed(  # (1 + G*G, C): a 1xGxG grid + cls
-                    pos[None], (1, old, old), (1, self.grid_size, self.grid_size),
-                    num_prefix_tokens=1, verbose=False)[0]
+        _resample_positional_embedding(self, state_dict, prefix + 'positional_embedding')
 
     # ------------------------------------------------------------------ forward
     def encode_image(self, images: torch.Tensor) -> torch.Tensor:
@@ -302,13 +315,8 @@ class CLIPVideoViT(BaseModule):
                  temporal_init_std: float = 0.,
                  init_cfg: dict | list | None = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if arch is not None:
-            if arch not in self.arch_zoo:
-                raise KeyError(f'unknown CLIPVideoViT arch {arch!r}; choose from '
-                               f'{sorted(self.arch_zoo)} or arch=None with explicit sizes')
-            sizes = self.arch_zoo[arch]
-            patch_size, width, layers = sizes['patch_size'], sizes['width'], sizes['layers']
-            heads, output_dim = sizes['heads'], sizes['output_dim']
+        patch_size, width, layers, heads, output_dim = _preset_sizes(
+            self, arch, patch_size, width, layers, heads, output_dim)
         if input_resolution % patch_size:
             raise ValueError(f'input_resolution {input_resolution} is not a multiple of '
                              f'patch_size {patch_size}')
@@ -350,19 +358,7 @@ class CLIPVideoViT(BaseModule):
         key = prefix + 'conv1.weight'
         if key in state_dict and state_dict[key].ndim == 4:
             state_dict[key] = state_dict[key].unsqueeze(2)
-        key = prefix + 'positional_embedding'
-        if key in state_dict:
-            pos = state_dict[key]
-            old = int(round(math.sqrt(pos.shape[0] - 1)))
-            if old * old != pos.shape[0] - 1:
-                raise ValueError(f'{key} has {pos.shape[0] - 1} patch positions, not a square '
-                                 'grid')
-            if old != self.grid_size:
-                print_log(f'CLIPVideoViT: resampling positional_embedding from {old}x{old} '
-                          f'to {self.grid_size}x{self.grid_size}.', logger='current', level=30)
-                state_dict[key] = resample_pos_embed(
-                    pos[None], (1, old, old), (1, self.grid_size, self.grid_size),
-                    num_prefix_tokens=1, verbose=False)[0]
+        _resample_positional_embedding(self, state_dict, prefix + 'positional_embedding')
         key = prefix + 'temporal_positional_embedding'
         if self.temporal_positional_embedding is None:
             return

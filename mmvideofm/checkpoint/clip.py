@@ -20,7 +20,6 @@ them one reader:
 from __future__ import annotations
 
 import os
-import zipfile
 
 import torch
 
@@ -36,22 +35,9 @@ class NotCLIPCheckpointError(ValueError):
     """The state dict is not an OpenAI-style ViT CLIP."""
 
 
-def _is_torchscript(path: str) -> bool:
-    if not zipfile.is_zipfile(path):
-        return False
-    with zipfile.ZipFile(path) as zf:
-        return any(n.endswith('constants.pkl') or '/code/' in n for n in zf.namelist())
-
-
 def load_clip_checkpoint(path: str | os.PathLike, trusted: bool = False
                          ) -> dict[str, torch.Tensor]:
     """A local CLIP file as an OpenAI-keyed state dict (see the module docstring)."""
-    path = os.fspath(path)
-    if path.endswith('.safetensors'):
-        from safetensors.torch import load_file
-        return convert_clip(load_file(path))
-    if os.path.isfile(path) and _is_torchscript(path):
-        return convert_clip(dict(torch.jit.load(path, map_location='cpu').state_dict()))
     return convert_clip(unwrap_state_dict(load_checkpoint_file(path, trusted=trusted)))
 
 

@@ -6,6 +6,7 @@ import contextlib
 import os
 import pickle
 import re
+import zipfile
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
@@ -98,12 +99,21 @@ def trusted_loading(enabled: bool = True):
         _TRUSTED = previous
 
 
+def _is_torchscript(path: str) -> bool:
+    """A TorchScript archive (``torch.jit.save``): a zip with ``constants.pkl`` or ``code/``."""
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as zf:
+        return any(n.endswith('constants.pkl') or '/code/' in n for n in zf.namelist())
+
+
 def load_checkpoint_file(path: str | os.PathLike, map_location: Any = 'cpu',
                          trusted: bool = False, mmap: bool = False) -> Any:
     """Load a checkpoint file safely.
 
     Args:
-        path: a local ``.pt``/``.pth``/``.bin`` file, or ``.safetensors``.
+        path: a local ``.pt``/``.pth``/``.bin`` file, ``.safetensors`` or a TorchScript
+            archive (read with ``torch.jit.load``: its state dict).
         map_location: as in :func:`torch.load`.
         trusted: allow arbitrary pickles (``weights_only=False``). Only for files
             whose origin you trust: unpickling runs code.
@@ -115,6 +125,8 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = 'cpu',
         raise FileNotFoundError(f'checkpoint file not found: {path!r}')
     if os.path.getsize(path) == 0:
         raise ValueError(f'checkpoint file is empty: {path!r}')
+    if _is_torchscript(path):  # e.g. OpenAI's CLIP releases: tensors + TorchScript code, no pickle
+        return dict(torch.jit.load(path, map_location=map_location).state_dict())
     if path.endswith('.safetensors'):  # tensors only: nothing to unpickle
         from safetensors.torch import load_file
         device = map_location if isinstance(map_location, (str, torch.device)) else 'cpu'

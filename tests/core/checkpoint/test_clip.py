@@ -61,6 +61,15 @@ def test_openai_torchscript_archive(tmp_path):
         torch.jit.save(traced, str(path))
         sd = load_clip_checkpoint(path)
     _same(sd, model)
+    # the project's converter tool reads the same archive (through the core loader)
+    import importlib.util
+    import os.path as osp
+    tool_path = osp.join(osp.dirname(__file__), '..', '..', '..', 'tools', 'convert_checkpoint.py')
+    spec = importlib.util.spec_from_file_location('convert_checkpoint', tool_path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.main(['clip', str(path), str(tmp_path / 'clip.pth')]) == 0
+    _same(torch.load(tmp_path / 'clip.pth', weights_only=True)['state_dict'], model)
 
 
 def test_sizes_and_registry():

@@ -1,7 +1,7 @@
 """Rebuild the synthetic world's SentencePiece tokenizer (the tiny video LLMs' LLaMA tokenizer).
 
     .venv/bin/python tools/data/train_synthetic_tokenizer.py
-    .venv/bin/python tools/data/train_synthetic_tokenizer.py --out /tmp/tok --check
+    .venv/bin/python tools/data/train_synthetic_tokenizer.py --out work_dirs/synthetic_tokenizer --check
 
 Trains a BPE model (LLaMA conventions: unk 0, bos 1, eos 2, byte fallback) on every kind of
 text the synthetic instruction data and prompts contain

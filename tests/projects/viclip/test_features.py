@@ -48,11 +48,11 @@ def test_video_and_text_embeddings_through_apis_and_tool(tmp_path):
     assert sim.shape == (1, 2)
 
 
-def test_text_features_need_a_video_text_model():
+def test_text_features_need_a_video_text_model(tmp_path):
     with pytest.raises(TypeError, match='video-text model'):
         extract_text_features(torch.nn.Linear(2, 2), ['a'])
     with pytest.raises(SystemExit, match='--text-list'):
-        tool.main([CONFIG, '--out', '/tmp/unused'])
+        tool.main([CONFIG, '--out', str(tmp_path / 'unused')])
 
 
 def test_video_shorter_than_the_frame_count(tmp_path):

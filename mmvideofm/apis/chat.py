@@ -13,13 +13,16 @@ from __future__ import annotations
 import copy
 import os.path as osp
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from mmengine.config import Config
 from torch import nn
+from transformers import LogitsProcessor, LogitsProcessorList
 
+from mmvideofm.models.llm.causal_lm import CausalLM
 from mmvideofm.models.llm.conversation import (
     Conversation,
     frame_seconds,
@@ -27,7 +30,7 @@ from mmvideofm.models.llm.conversation import (
     get_conversation_template,
 )
 
-__all__ = ['ChatSession', 'chat_frame_indices', 'IMAGE_EXTENSIONS']
+__all__ = ['ChatSession', 'ChatUsage', 'chat_frame_indices', 'IMAGE_EXTENSIONS']
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.gif', '.tif', '.tiff')
 #: the Q-Former instructions of the official demos
@@ -35,6 +38,45 @@ VIDEO_INSTRUCTION = 'Watch the video and answer the question.'
 IMAGE_INSTRUCTION = 'Observe the image and answer the question.'
 GENERATION_KEYS = ('max_new_tokens', 'do_sample', 'temperature', 'top_p',
                    'repetition_penalty', 'num_beams', 'max_length')
+#: the model's default prompt + answer budget (``BaseVideoLLM``, as in the official chat)
+MAX_LENGTH = 2000
+
+
+@dataclass
+class ChatUsage:
+    """Tokens of one answer, counted with the model's own tokenizer.
+
+    ``prompt_text_tokens``: text tokens of the prompt the LLM saw (BOS included);
+    ``visual_tokens``: visual tokens spliced in at the placeholder; both after the official
+    ``max_length`` cut (a conversation too long loses its beginning). ``generated_tokens``:
+    generation steps, including the separator or EOS that ended the answer."""
+
+    prompt_text_tokens: int
+    visual_tokens: int
+    max_new_tokens: int
+    generated_tokens: int = 0
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Every token the LLM saw before answering: text + visual."""
+        return self.prompt_text_tokens + self.visual_tokens
+
+    @property
+    def hit_length(self) -> bool:
+        """Whether the answer used all ``max_new_tokens`` (it may have been cut short)."""
+        return self.generated_tokens >= self.max_new_tokens
+
+
+class _CountSteps(LogitsProcessor):
+    """Counts generation steps (one new token each); leaves the scores alone."""
+
+    def __init__(self, usage: ChatUsage) -> None:
+        self.usage = usage
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor
+                 ) -> torch.FloatTensor:
+        self.usage.generated_tokens += 1
+        return scores
 
 
 def chat_frame_indices(num_video_frames: int, num_segments: int) -> list[int]:
@@ -62,6 +104,9 @@ class ChatSession:
     ``do_sample`` (False: greedy; the official demo samples with ``top_p=0.9``),
     ``temperature``, ``top_p``, ``repetition_penalty``, ``num_beams``, ``max_length`` (2000:
     prompt + answer tokens; a longer conversation loses its beginning, as officially).
+
+    With a :class:`~mmvideofm.models.llm.CausalLM` LLM, :attr:`last_usage` holds the
+    :class:`ChatUsage` of the latest answer and :meth:`count_tokens` counts text tokens.
     """
 
     def __init__(self, model: nn.Module, *, template: str | None = None,
@@ -85,6 +130,7 @@ class ChatSession:
         self._media_msg = ''
         self._history: list[tuple[str, str]] = []
         self._conv: Conversation | None = None
+        self.last_usage: ChatUsage | None = None
 
     @classmethod
     def from_config(cls, config: str | Path | Config, checkpoint: str | None = None,
@@ -224,12 +270,41 @@ class ChatSession:
                             f'{", ".join(GENERATION_KEYS)}')
         return {'max_new_tokens': 256, **kwargs}
 
+    @property
+    def _llm(self) -> CausalLM | None:
+        llm = getattr(self.model, 'llm', None)
+        return llm if isinstance(llm, CausalLM) else None
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` by the LLM's tokenizer (no BOS / EOS)."""
+        if self._llm is None:
+            raise TypeError(f'{type(self.model).__name__} has no CausalLM tokenizer to count '
+                            f'tokens with')
+        return len(self._llm.tokenize(text))
+
+    def _usage(self, segments: list[str], generation: dict) -> ChatUsage:
+        """The prompt's token counts as the model splices and cuts it
+        (``BaseVideoLLM._prompt_embeds``: ``seg0 + visual + seg1``, the first
+        ``len + max_new_tokens - max_length`` positions dropped)."""
+        text = [len(self._llm.tokenize(seg, bos=i == 0)) for i, seg in enumerate(segments)]
+        visual = self._visual.reshape(-1, self._visual.shape[-1]).shape[0]
+        max_new = generation['max_new_tokens']
+        over = max(0, sum(text) + visual + max_new - generation.get('max_length', MAX_LENGTH))
+        visual_cut = min(visual, max(0, over - text[0]))
+        text_seen = max(0, sum(text) - (over - visual_cut))
+        return ChatUsage(text_seen, visual - visual_cut, max_new)
+
     def stream(self, text: str, **generation) -> Iterator[str]:
         """Answer ``text`` piece by piece (``''.join`` equals :meth:`ask`'s answer); the
         turn is recorded when the stream is exhausted."""
         generation = self._generation(generation)
         segments = self._prompt_segments(text)
         pieces = []
+        self.last_usage = None
+        if self._llm is not None:
+            self.last_usage = self._usage(segments, generation)
+            generation['logits_processor'] = LogitsProcessorList(
+                [_CountSteps(self.last_usage)])
         answer = self.model.stream_answer(segments, [self._visual], **generation)
         try:
             for piece in answer:

@@ -11,6 +11,13 @@
 - ``POST /v1/files`` (multipart upload, as ``openai.files.create``), ``DELETE /v1/files/{id}``,
   ``GET /v1/models``, ``GET /health``.
 
+Replies carry ``usage`` (prompt tokens = the prompt's text tokens + the visual tokens spliced
+in, completion tokens = generation steps; see :func:`usage_of`), also as the last streamed
+chunk with ``stream_options={"include_usage": true}``. ``stop`` strings cut the answer (never
+streamed past, even when one spans pieces); ``finish_reason`` is ``"length"`` when the answer
+used all ``max_tokens``. Sampling requests (``temperature > 0``) take turns on the global
+random generator, so a ``seed`` makes their answer reproducible.
+
 Requests are checked before any model work; errors come back as OpenAI error objects with a
 4xx status that says what to fix. At most ``max_concurrency`` requests run at once (in worker
 threads); up to ``max_queue`` more wait; beyond that the server answers 503 with
@@ -25,7 +32,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -39,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .uploads import StoredMedia, UploadError, UploadStore
 
 __all__ = ['create_app', 'ServerSettings', 'ChatCompletionRequest', 'APIError',
-           'AdmissionControl']
+           'AdmissionControl', 'StopCutter', 'usage_of']
 
 
 # --------------------------------------------------------------------------- schemas
@@ -104,6 +111,8 @@ class ChatCompletionRequest(_Strict):
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, gt=0, le=1)
     repetition_penalty: float | None = Field(default=None, gt=0)
+    stop: str | list[str] | None = None
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
     n: int = 1
     user: str | None = None
 
@@ -242,6 +251,8 @@ class Conversation:
     system: str | None = None
     media: list[tuple[str, Any]] = field(default_factory=list)  # (kind, url | FileRef)
     generation: dict = field(default_factory=dict)
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
 
 
 def _text_of(msg: ChatMessage, index: int) -> str:
@@ -314,6 +325,11 @@ def parse_request(req: ChatCompletionRequest, max_new_tokens_limit: int) -> Conv
     if req.repetition_penalty is not None:
         gen['repetition_penalty'] = req.repetition_penalty
     conv.generation = gen
+    conv.stop = (req.stop,) if isinstance(req.stop, str) else tuple(req.stop or ())
+    if len(conv.stop) > 4 or not all(conv.stop):
+        raise APIError(400, f'stop: give one stop string or a list of at most 4 non-empty '
+                       f'strings, got {req.stop!r}', param='stop')
+    conv.seed = req.seed
     if not conv.media:
         raise APIError(400, 'the conversation has no video or image: add a video_url, image_url '
                        'or file content part to a user message', param='messages')
@@ -361,6 +377,59 @@ def restore_history(session: Any, turns: list[tuple[str, str]]) -> None:
         session.history = list(turns)
 
 
+# --------------------------------------------------------------------------- answers
+class StopCutter:
+    """Cuts a streamed answer just before the first of ``stops`` (OpenAI's ``stop``).
+    :meth:`push` returns the text that can be shown: an ending that may be the start of a stop
+    string is held back until the next piece settles it, so no text past a stop string is
+    ever returned, even when the stop string spans pieces. :meth:`final` returns what is held
+    once the answer ended without one. With several stop strings, the answer ends before the
+    one completed first (in the same piece: the one that starts first)."""
+
+    def __init__(self, stops: Sequence[str]) -> None:
+        self.stops = [s for s in stops if s]
+        self.held = ''
+        self.stopped = False
+
+    def push(self, piece: str) -> str:
+        """The newly showable text of ``held + piece`` ('' once stopped)."""
+        if self.stopped:
+            return ''
+        text = self.held + piece
+        hits = [i for i in (text.find(s) for s in self.stops) if i >= 0]
+        if hits:
+            self.stopped, self.held = True, ''
+            return text[:min(hits)]
+        keep = max((k for s in self.stops for k in range(1, len(s)) if text.endswith(s[:k])),
+                   default=0)
+        cut = len(text) - keep
+        self.held = text[cut:]
+        return text[:cut]
+
+    def final(self) -> str:
+        """The held-back text once the answer ended ('' if a stop string cut it)."""
+        rest, self.held = self.held, ''
+        return '' if self.stopped else rest
+
+
+def usage_of(session: Any) -> dict | None:
+    """OpenAI ``usage`` of the session's latest answer (its ``last_usage``, a
+    :class:`~mmvideofm.apis.chat.ChatUsage`), or ``None`` when the session does not count.
+    ``prompt_tokens``: text tokens of the prompt the LLM saw (with BOS, the system text, the
+    earlier turns and the template's role markers) + the visual tokens spliced in;
+    ``prompt_tokens_details`` has the two parts. ``completion_tokens``: generation steps,
+    including the separator or EOS that ended the answer (and, when a ``stop`` string cut
+    it, the few tokens generated before the generation stopped)."""
+    usage = getattr(session, 'last_usage', None)
+    if usage is None:
+        return None
+    prompt, completion = int(usage.prompt_tokens), int(usage.generated_tokens)
+    return {'prompt_tokens': prompt, 'completion_tokens': completion,
+            'total_tokens': prompt + completion,
+            'prompt_tokens_details': {'text_tokens': int(usage.prompt_text_tokens),
+                                      'visual_tokens': int(usage.visual_tokens)}}
+
+
 # --------------------------------------------------------------------------- app
 @dataclass
 class ServerSettings:
@@ -385,9 +454,15 @@ def _as_api_error(exc: BaseException) -> APIError:
     return APIError(500, f'generation failed: {type(exc).__name__}: {exc}')
 
 
-def _chunk(cid: str, created: int, model: str, delta: dict, finish: str | None = None) -> str:
+def _chunk(cid: str, created: int, model: str, delta: dict | None,
+           finish: str | None = None, usage: tuple[bool, dict | None] = (False, None)) -> str:
+    """One server-sent ``chat.completion.chunk``; ``delta=None``: the usage chunk (no
+    choices); ``usage=(include, value)``: with ``include_usage`` every chunk has the key."""
+    choices = [] if delta is None else [{'index': 0, 'delta': delta, 'finish_reason': finish}]
     obj = {'id': cid, 'object': 'chat.completion.chunk', 'created': created, 'model': model,
-           'choices': [{'index': 0, 'delta': delta, 'finish_reason': finish}]}
+           'choices': choices}
+    if usage[0]:
+        obj['usage'] = usage[1]
     return f'data: {json.dumps(obj)}\n\n'
 
 
@@ -406,6 +481,7 @@ def create_app(session_factory: Callable[[], Any], store: UploadStore,
 
     app = FastAPI(title='mmvideofm chat server', version='1', lifespan=lifespan)
     admission: AdmissionControl | None = None
+    sampling = threading.Lock()  # sampling requests take turns on the global RNG
     app.state.settings = settings
     app.state.store = store
 
@@ -456,8 +532,8 @@ def create_app(session_factory: Callable[[], Any], store: UploadStore,
         store.delete(store.get(file_id))
         return {'id': file_id, 'object': 'file', 'deleted': True}
 
-    def run_session(conv: Conversation, stream: bool) -> Any:
-        """Runs in a worker thread: media, history, then the answer (or its stream)."""
+    def open_session(conv: Conversation) -> Any:
+        """A fresh session with the request's media, system text and earlier turns."""
         session = session_factory()
         if conv.turns:
             _check_takes_history(session)
@@ -472,9 +548,46 @@ def create_app(session_factory: Callable[[], Any], store: UploadStore,
                     store.delete(media)
         if conv.turns:
             restore_history(session, conv.turns)
-        if not stream:
-            return session.ask(conv.question, **conv.generation)
-        return session.stream(conv.question, **conv.generation)
+        return session
+
+    @contextlib.contextmanager
+    def rng_turn(conv: Conversation) -> Iterator[None]:
+        """Sampling answers hold the RNG for their whole generation (greedy ones need none),
+        seeded when the request gives a ``seed``, so concurrent requests cannot disturb it."""
+        if not conv.generation.get('do_sample'):
+            yield
+            return
+        with sampling:
+            if conv.seed is not None:
+                torch.manual_seed(conv.seed)
+            yield
+
+    @torch.no_grad()
+    def run_answer(conv: Conversation, emit: Callable[[str], None],
+                   cancelled: threading.Event) -> tuple[str, dict | None]:
+        """Runs in a worker thread: ``emit`` each showable piece of the answer (cut at the
+        request's stop strings); returns the finish reason and the usage."""
+        session = open_session(conv)
+        cutter = StopCutter(conv.stop)
+        with rng_turn(conv):
+            pieces = session.stream(conv.question, **conv.generation)
+            try:
+                for piece in pieces:
+                    if cancelled.is_set():
+                        break
+                    if shown := cutter.push(piece):
+                        emit(shown)
+                    if cutter.stopped:
+                        break
+            finally:
+                if callable(getattr(pieces, 'close', None)):
+                    pieces.close()  # stops the generation (a stop string, a client gone)
+        if rest := cutter.final():
+            emit(rest)
+        last = getattr(session, 'last_usage', None)
+        finish = 'length' if not cutter.stopped and getattr(last, 'hit_length', False) \
+            else 'stop'
+        return finish, usage_of(session)
 
     @app.post('/v1/chat/completions')
     async def chat_completions(req: ChatCompletionRequest):
@@ -487,32 +600,34 @@ def create_app(session_factory: Callable[[], Any], store: UploadStore,
         cid, created = f'chatcmpl-{uuid.uuid4().hex}', int(time.time())
         loop = asyncio.get_running_loop()
         if not req.stream:
-            fut = loop.run_in_executor(executor, torch.no_grad()(run_session), conv, False)
+            answer: list[str] = []
+            fut = loop.run_in_executor(executor, run_answer, conv, answer.append,
+                                       threading.Event())
             fut.add_done_callback(lambda _: adm.leave())
             try:
-                answer = await asyncio.shield(fut)
+                finish, usage = await asyncio.shield(fut)
             except Exception as e:
                 raise _as_api_error(e) from e
-            return {'id': cid, 'object': 'chat.completion', 'created': created,
+            body = {'id': cid, 'object': 'chat.completion', 'created': created,
                     'model': settings.model_name,
-                    'choices': [{'index': 0, 'finish_reason': 'stop',
-                                 'message': {'role': 'assistant', 'content': answer}}]}
+                    'choices': [{'index': 0, 'finish_reason': finish, 'message': {
+                        'role': 'assistant', 'content': ''.join(answer)}}]}
+            if usage is not None:
+                body['usage'] = usage
+            return body
 
         queue: asyncio.Queue = asyncio.Queue()
         cancelled = threading.Event()
+        include_usage = bool(req.stream_options and req.stream_options.include_usage)
 
         def produce() -> None:
             try:
-                with torch.no_grad():  # grad mode is per thread
-                    pieces: Iterator[str] = run_session(conv, True)
-                    for piece in pieces:
-                        if cancelled.is_set():
-                            break
-                        loop.call_soon_threadsafe(queue.put_nowait, ('piece', piece))
+                end = run_answer(conv, lambda piece: loop.call_soon_threadsafe(
+                    queue.put_nowait, ('piece', piece)), cancelled)
             except BaseException as e:  # noqa: B036 (handed to the response, not swallowed)
                 loop.call_soon_threadsafe(queue.put_nowait, ('error', e))
             else:
-                loop.call_soon_threadsafe(queue.put_nowait, ('end', None))
+                loop.call_soon_threadsafe(queue.put_nowait, ('end', end))
 
         fut = loop.run_in_executor(executor, produce)
         fut.add_done_callback(lambda _: adm.leave())
@@ -520,11 +635,15 @@ def create_app(session_factory: Callable[[], Any], store: UploadStore,
         if kind == 'error':
             raise _as_api_error(first)
 
+        def chunk(delta: dict | None, finish: str | None = None,
+                  usage: dict | None = None) -> str:
+            return _chunk(cid, created, settings.model_name, delta, finish,
+                          (include_usage, usage))
+
         async def events() -> AsyncIterator[str]:
             item = (kind, first)
             try:
-                yield _chunk(cid, created, settings.model_name, {'role': 'assistant',
-                                                                 'content': ''})
+                yield chunk({'role': 'assistant', 'content': ''})
                 while True:
                     k, value = item
                     if k == 'end':
@@ -532,10 +651,12 @@ def create_app(session_factory: Callable[[], Any], store: UploadStore,
                     if k == 'error':
                         yield f'data: {json.dumps(_as_api_error(value).body())}\n\n'
                         return
-                    if value:
-                        yield _chunk(cid, created, settings.model_name, {'content': value})
+                    yield chunk({'content': value})
                     item = await queue.get()
-                yield _chunk(cid, created, settings.model_name, {}, 'stop')
+                finish, usage = value
+                yield chunk({}, finish)
+                if include_usage:  # OpenAI: a last chunk without choices carries the usage
+                    yield chunk(None, usage=usage)
                 yield 'data: [DONE]\n\n'
             finally:
                 cancelled.set()  # a client that went away stops the generation

@@ -82,8 +82,28 @@ def test_long_conversation_keeps_its_end(session, media):
     ids = model.llm.generate(full[:, full.shape[1] + 4 - 64:], stop='###', max_new_tokens=4)
     expected = ''.join(text.push(i) for i in ids) + text.final()
     assert session.ask(question, max_new_tokens=4, max_length=64) == expected
+    # the usage counts what the LLM saw: 60 text tokens, the visual ones were cut away
+    usage = session.last_usage
+    assert (usage.prompt_text_tokens, usage.visual_tokens) == (60, 0)
+    assert usage.generated_tokens == len(ids) and usage.hit_length == (len(ids) == 4)
     session.reset()
     assert ''.join(session.stream(question, max_new_tokens=4, max_length=64)) == expected
+
+
+def test_usage_counts_the_prompt_and_the_generated_tokens(session, media):
+    session.load_video(media[0])
+    llm = session.model.llm
+    segments = session.prompt('What is moving?').split('<VideoHere>')
+    ids = llm.generate(llm.splice(segments, [session._visual]), stop='###', max_new_tokens=5)
+    session.ask('What is moving?', max_new_tokens=5)
+    usage = session.last_usage
+    text = len(llm.tokenizer(segments[0]).input_ids) + len(
+        llm.tokenizer(segments[1], add_special_tokens=False).input_ids)
+    assert (usage.prompt_text_tokens, usage.visual_tokens, usage.prompt_tokens) == (
+        text, 8, text + 8)  # 4 + 4 Q-Former queries
+    assert usage.generated_tokens == len(ids) and usage.hit_length == (len(ids) == 5)
+    assert session.count_tokens('What is moving?') == len(
+        llm.tokenizer('What is moving?', add_special_tokens=False).input_ids)
 
 
 def test_frame_time_message_template(session, media):

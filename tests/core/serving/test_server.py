@@ -12,7 +12,8 @@ import httpx
 import openai
 import pytest
 
-from mmvideofm.serving.server import ServerSettings, create_app, serve_in_thread
+from mmvideofm.apis.chat import ChatUsage
+from mmvideofm.serving.server import ServerSettings, StopCutter, create_app, serve_in_thread
 from mmvideofm.serving.uploads import UploadPolicy, UploadStore
 
 from .conftest import ScriptedSession
@@ -103,6 +104,11 @@ def test_uploaded_file_and_local_path(client, clip_mp4, media_root):
     (dict(n=2), openai.BadRequestError, 'n=2 is not supported'),
     (dict(max_tokens=65), openai.BadRequestError, "above this server's limit of 64"),
     (dict(temperature=3), openai.BadRequestError, 'temperature: Input should be less'),
+    (dict(stop=['a', 'b', 'c', 'd', 'e']), openai.BadRequestError,
+     'stop: give one stop string or a list of at most 4 non-empty strings'),
+    (dict(stop=['a', '']), openai.BadRequestError, r"at most 4 non-empty strings, got \['a', ''\]"),
+    (dict(stop=3), openai.BadRequestError, 'stop: Input should be a valid'),
+    (dict(seed=-1), openai.BadRequestError, 'seed: Input should be greater than or equal to 0'),
     (dict(extra_body={'frobnicate': 1}), openai.BadRequestError,
      'frobnicate: Extra inputs are not permitted'),
     (dict(messages=[_user('q', {'type': 'video_url', 'video_url': {'url': ''}})]),
@@ -269,3 +275,78 @@ def test_client_that_goes_away_stops_its_generation(tmp_path, clip_mp4):
             time.sleep(0.05)
         assert httpx.get(url + '/health').json()['in_system'] == 0  # the slot is free again
         assert time.monotonic() < deadline
+
+
+def test_stop_cutter_holds_back_what_may_begin_a_stop_string():
+    cut = StopCutter(['STOP', 'ab'])
+    assert [cut.push(p) for p in ['xa', 'ay', 'S', 'TO', 'Pz']] == ['x', 'aay', '', '', '']
+    assert cut.stopped and cut.final() == '' and cut.push('more') == ''
+    cut = StopCutter(['###'])
+    assert [cut.push(p) for p in ['a#', '#b', '##']] == ['a', '##b', '']
+    assert not cut.stopped and cut.final() == '##'  # the answer ended: held text is shown
+    cut = StopCutter(['b', 'abc'])  # completed in the same piece: the one that starts first
+    assert cut.push('xabc') == 'x' and cut.stopped
+    cut = StopCutter(['b', 'abc'])  # else the one completed first, as generation goes
+    assert cut.push('xab') == 'xa' and cut.push('c') == ''
+    assert StopCutter([]).push('text') == 'text'
+
+
+class _CountingSession(ScriptedSession):
+    """Counts like ChatSession: 5 text + 3 visual prompt tokens, one token per piece; the
+    pieces after a closed stream are never generated (``generated_tokens`` says so)."""
+
+    def stream(self, text: str, **generation):
+        max_new = generation.get('max_new_tokens') or 256
+        self.last_usage = ChatUsage(5, 3, max_new)
+        for piece in super().stream(text, **generation):
+            if self.last_usage.hit_length:
+                return
+            self.last_usage.generated_tokens += 1
+            yield piece
+
+
+@pytest.fixture(scope='module')
+def counting_client(tmp_path_factory):
+    app = create_app(_CountingSession, UploadStore(str(tmp_path_factory.mktemp('w'))),
+                     ServerSettings(MODEL))
+    with serve_in_thread(app) as url:
+        yield openai.OpenAI(base_url=url + '/v1', api_key='unused', max_retries=0)
+
+
+def _content(chunks: list) -> str:
+    return ''.join(c.choices[0].delta.content or '' for c in chunks if c.choices)
+
+
+@pytest.mark.parametrize('stream', [False, True])
+def test_usage_finish_reason_and_stop(counting_client, clip_mp4, stream):
+    """Pieces 'hi', '|frames=8', '|turns=0', '|max_new_tokens=N': usage, "length" when all
+    max_tokens were used, and a stop string that spans two pieces."""
+    def ask(**kw):
+        out = counting_client.chat.completions.create(
+            model=MODEL, messages=[_user('hi', _video_part(clip_mp4))], stream=stream,
+            **({'stream_options': {'include_usage': True}} if stream else {}), **kw)
+        if not stream:
+            return out.choices[0].message.content, out.choices[0].finish_reason, out.usage
+        chunks = list(out)
+        assert chunks[-1].choices == [] and all(c.usage is None for c in chunks[:-1])
+        return _content(chunks), chunks[-2].choices[0].finish_reason, chunks[-1].usage
+
+    content, finish, usage = ask(max_tokens=2)
+    assert (content, finish) == ('hi|frames=8', 'length')
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (8, 2, 10)
+    assert usage.prompt_tokens_details.visual_tokens == 3
+    content, finish, usage = ask(max_tokens=10)
+    assert (content, finish, usage.completion_tokens) == (
+        'hi|frames=8|turns=0|max_new_tokens=10', 'stop', 4)
+    content, finish, usage = ask(max_tokens=10, stop=['=8|tu', 'never'])
+    assert (content, finish, usage.completion_tokens) == ('hi|frames', 'stop', 3)
+    content, finish, usage = ask(max_tokens=10, stop='hi')
+    assert (content, finish) == ('', 'stop')
+
+
+def test_streamed_text_never_passes_a_stop_string(counting_client, clip_mp4):
+    stream = counting_client.chat.completions.create(
+        model=MODEL, messages=[_user('hi', _video_part(clip_mp4))], stream=True,
+        stop=['s=8|'])
+    pieces = [c.choices[0].delta.content for c in stream if c.choices[0].delta.content]
+    assert pieces == ['hi', '|frame']  # 's=8' was held back until the next piece settled it

@@ -114,6 +114,10 @@ class ChatCompletionRequest(_Strict):
     stop: str | list[str] | None = None
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
     n: int = 1
+    # accepted at their neutral values only (clients send them by default)
+    presence_penalty: float = 0
+    frequency_penalty: float = 0
+    logprobs: bool = False
     user: str | None = None
 
 
@@ -264,10 +268,22 @@ def _text_of(msg: ChatMessage, index: int) -> str:
     return ''.join(p.text for p in msg.content)
 
 
-def parse_request(req: ChatCompletionRequest, max_new_tokens_limit: int) -> Conversation:
-    """Check the messages' order and content; collect media and generation settings."""
+_UNSUPPORTED = {'presence_penalty': 'use repetition_penalty (> 1 discourages repeats)',
+                'frequency_penalty': 'use repetition_penalty (> 1 discourages repeats)',
+                'logprobs': 'this server returns text only'}
+
+
+def parse_request(req: ChatCompletionRequest, max_new_tokens_limit: int,
+                  default_max_new_tokens: int = 256) -> Conversation:
+    """Check the messages' order and content; collect media and generation settings
+    (``max_tokens`` when the request gives none: ``default_max_new_tokens``, at most the
+    limit)."""
     if req.n != 1:
         raise APIError(400, f'n={req.n} is not supported; ask for one choice (n=1)', param='n')
+    for name, hint in _UNSUPPORTED.items():
+        if getattr(req, name):
+            raise APIError(400, f'{name}={getattr(req, name)!r} is not supported: {hint}',
+                           param=name)
     offset = 0
     while offset < len(req.messages) and req.messages[offset].role in ('system', 'developer'):
         offset += 1
@@ -309,13 +325,16 @@ def parse_request(req: ChatCompletionRequest, max_new_tokens_limit: int) -> Conv
     if len(conv.media) > 1:
         raise APIError(400, f'the conversation carries {len(conv.media)} videos/images; this '
                        f'model takes one per conversation', param='messages')
-    gen: dict = {}
-    max_new = req.max_completion_tokens or req.max_tokens
-    if max_new is not None:
-        if max_new > max_new_tokens_limit:
-            raise APIError(400, f'max_tokens={max_new} is above this server\'s limit of '
-                           f'{max_new_tokens_limit}', param='max_tokens')
-        gen['max_new_tokens'] = max_new
+    name, max_new = (('max_completion_tokens', req.max_completion_tokens)
+                     if req.max_completion_tokens is not None else ('max_tokens', req.max_tokens))
+    if None not in (req.max_tokens, req.max_completion_tokens) and \
+            req.max_tokens != req.max_completion_tokens:
+        raise APIError(400, f'max_tokens={req.max_tokens} and max_completion_tokens='
+                       f'{req.max_completion_tokens} disagree; give one of them', param=name)
+    if max_new is not None and max_new > max_new_tokens_limit:
+        raise APIError(400, f'{name}={max_new} is above this server\'s limit of '
+                       f'{max_new_tokens_limit}', param=name)
+    gen: dict = {'max_new_tokens': max_new or min(default_max_new_tokens, max_new_tokens_limit)}
     if req.temperature is not None:
         gen['do_sample'] = req.temperature > 0
         if req.temperature > 0:
@@ -439,6 +458,7 @@ class ServerSettings:
     max_concurrency: int = 1
     max_queue: int = 16
     max_new_tokens_limit: int = 1024
+    default_max_new_tokens: int = 256  # when a request gives no max_tokens (at most the limit)
     max_request_bytes: int = 300 * 1024 * 1024
 
 
@@ -594,7 +614,7 @@ def create_app(session_factory: Callable[[], Any], store: UploadStore,
         if req.model != settings.model_name:
             raise APIError(404, f'model {req.model!r} is not served here; GET /v1/models lists '
                            f'{settings.model_name!r}', param='model', code='model_not_found')
-        conv = parse_request(req, settings.max_new_tokens_limit)
+        conv = parse_request(req, settings.max_new_tokens_limit, settings.default_max_new_tokens)
         adm = get_admission()
         await adm.enter()  # 503 when the queue is full
         cid, created = f'chatcmpl-{uuid.uuid4().hex}', int(time.time())

@@ -55,3 +55,10 @@ class ScriptedSession:
 
     def reset(self) -> None:
         self.history = []
+
+
+class EchoGeneration(ScriptedSession):
+    """Answers with the generation settings it was given."""
+
+    def stream(self, text: str, **generation):
+        yield repr(sorted(generation.items()))

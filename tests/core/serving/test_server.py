@@ -16,7 +16,7 @@ from mmvideofm.apis.chat import ChatUsage
 from mmvideofm.serving.server import ServerSettings, StopCutter, create_app, serve_in_thread
 from mmvideofm.serving.uploads import UploadPolicy, UploadStore
 
-from .conftest import ScriptedSession
+from .conftest import EchoGeneration, ScriptedSession
 
 MODEL = 'tiny-test'
 
@@ -69,7 +69,7 @@ def test_streaming(client, clip_mp4):
     stream = client.chat.completions.create(
         model=MODEL, messages=[_user('hi', _video_part(clip_mp4))], stream=True)
     pieces = [c.choices[0].delta.content for c in stream if c.choices[0].delta.content]
-    assert pieces == ['hi', '|frames=8', '|turns=0', '|max_new_tokens=None']
+    assert pieces == ['hi', '|frames=8', '|turns=0', '|max_new_tokens=64']  # the limit
 
 
 def test_uploaded_file_and_local_path(client, clip_mp4, media_root):
@@ -102,7 +102,17 @@ def test_uploaded_file_and_local_path(client, clip_mp4, media_root):
     (dict(messages=[_user('a'), _user('b')]), openai.BadRequestError,
      'messages.1: expected a assistant message'),
     (dict(n=2), openai.BadRequestError, 'n=2 is not supported'),
-    (dict(max_tokens=65), openai.BadRequestError, "above this server's limit of 64"),
+    (dict(max_tokens=65), openai.BadRequestError, "max_tokens=65 is above this server's "
+     "limit of 64"),
+    (dict(max_completion_tokens=65), openai.BadRequestError, 'max_completion_tokens=65 is above'),
+    (dict(max_tokens=0), openai.BadRequestError, 'max_tokens: Input should be greater than or '
+     'equal to 1'),
+    (dict(max_tokens=8, max_completion_tokens=9), openai.BadRequestError,
+     'max_tokens=8 and max_completion_tokens=9 disagree'),
+    (dict(top_p=0), openai.BadRequestError, 'top_p: Input should be greater than 0'),
+    (dict(frequency_penalty=0.5), openai.BadRequestError,
+     'frequency_penalty=0.5 is not supported: use repetition_penalty'),
+    (dict(logprobs=True), openai.BadRequestError, 'logprobs=True is not supported'),
     (dict(temperature=3), openai.BadRequestError, 'temperature: Input should be less'),
     (dict(stop=['a', 'b', 'c', 'd', 'e']), openai.BadRequestError,
      'stop: give one stop string or a list of at most 4 non-empty strings'),
@@ -350,3 +360,25 @@ def test_streamed_text_never_passes_a_stop_string(counting_client, clip_mp4):
         stop=['s=8|'])
     pieces = [c.choices[0].delta.content for c in stream if c.choices[0].delta.content]
     assert pieces == ['hi', '|frame']  # 's=8' was held back until the next piece settled it
+
+
+def test_generation_settings_reach_the_session(tmp_path, clip_mp4):
+    from fastapi.testclient import TestClient
+    app = create_app(EchoGeneration, UploadStore(str(tmp_path)),
+                     ServerSettings(MODEL, max_new_tokens_limit=100))
+    with TestClient(app) as http:
+        def settings(**kw) -> str:
+            r = http.post('/v1/chat/completions', json=dict(
+                model=MODEL, messages=[_user('q', _video_part(clip_mp4))], **kw))
+            assert r.status_code == 200, r.text
+            return r.json()['choices'][0]['message']['content']
+
+        assert settings() == "[('max_new_tokens', 100)]"  # the default 256, capped
+        # clients' neutral defaults are accepted; temperature 0 is greedy
+        assert settings(max_tokens=5, max_completion_tokens=5, temperature=0, n=1,
+                        presence_penalty=0, frequency_penalty=0, logprobs=False, seed=1) == \
+            "[('do_sample', False), ('max_new_tokens', 5)]"
+        assert settings(max_completion_tokens=7, temperature=0.5, top_p=0.8,
+                        repetition_penalty=1.2) == (
+            "[('do_sample', True), ('max_new_tokens', 7), ('repetition_penalty', 1.2), "
+            "('temperature', 0.5), ('top_p', 0.8)]")

@@ -6,7 +6,7 @@ import numpy as np
 from mmvideofm.datasets.video_io import open_video
 from mmvideofm.serving.webui import build_ui, gallery_frames, make_sample_videos
 
-from .conftest import ScriptedSession
+from .conftest import EchoGeneration, ScriptedSession
 
 
 def test_gallery_frames_enlarges_small_frames_and_thins_long_videos():
@@ -33,3 +33,25 @@ def test_build_ui(tmp_path):
     ids = {getattr(b, 'elem_id', None) for b in demo.blocks.values()}
     assert {'upload', 'sample', 'status', 'frames', 'chatbot', 'question', 'send', 'clear',
             'reset'} <= ids
+
+
+def test_generation_settings_reach_the_session(tmp_path):
+    """The settings panel's values go to the session's ``stream``; temperature and top-p
+    only when sampling."""
+    from types import SimpleNamespace
+
+    from mmvideofm.serving.uploads import UploadStore
+    demo = build_ui(EchoGeneration, UploadStore(str(tmp_path)))
+    on_ask = next(f.fn for f in demo.fns.values() if f.fn.__name__ == 'on_ask')
+    state = {'session': EchoGeneration(), 'media': SimpleNamespace(original_name='v.mp4')}
+
+    def answer(*settings) -> str:
+        *_, (history, _, status) = on_ask('q', [], state, *settings)
+        assert '1 turn(s) so far' in status
+        return history[-1]['content']
+
+    assert answer(7, False, 0.5, 0.8, 1.1) == (
+        "[('do_sample', False), ('max_new_tokens', 7), ('repetition_penalty', 1.1)]")
+    assert answer(9, True, 0.5, 0.8, 1.0) == (
+        "[('do_sample', True), ('max_new_tokens', 9), ('repetition_penalty', 1.0), "
+        "('temperature', 0.5), ('top_p', 0.8)]")

@@ -280,6 +280,9 @@ def parse_request(req: ChatCompletionRequest, max_new_tokens_limit: int,
     limit)."""
     if req.n != 1:
         raise APIError(400, f'n={req.n} is not supported; ask for one choice (n=1)', param='n')
+    if req.stream_options is not None and not req.stream:
+        raise APIError(400, 'stream_options is only allowed with stream=true',
+                       param='stream_options')
     for name, hint in _UNSUPPORTED.items():
         if getattr(req, name):
             raise APIError(400, f'{name}={getattr(req, name)!r} is not supported: {hint}',
@@ -489,7 +492,8 @@ def _chunk(cid: str, created: int, model: str, delta: dict | None,
 def create_app(session_factory: Callable[[], Any], store: UploadStore,
                settings: ServerSettings | None = None) -> FastAPI:
     """The FastAPI app. ``session_factory()`` returns a fresh chat session (an object with
-    ``load_video``, ``load_image``, ``ask``, ``stream`` and ``history``) over a shared model."""
+    ``load_video``, ``load_image``, ``stream``, ``restore_history`` or a settable ``history``,
+    and optionally ``system`` and ``last_usage``) over a shared model."""
     settings = settings or ServerSettings()
     executor = ThreadPoolExecutor(max_workers=settings.max_concurrency,
                                   thread_name_prefix='chat-worker')

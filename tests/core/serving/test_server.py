@@ -113,6 +113,8 @@ def test_uploaded_file_and_local_path(client, clip_mp4, media_root):
     (dict(frequency_penalty=0.5), openai.BadRequestError,
      'frequency_penalty=0.5 is not supported: use repetition_penalty'),
     (dict(logprobs=True), openai.BadRequestError, 'logprobs=True is not supported'),
+    (dict(stream_options={'include_usage': True}), openai.BadRequestError,
+     'stream_options is only allowed with stream=true'),
     (dict(temperature=3), openai.BadRequestError, 'temperature: Input should be less'),
     (dict(stop=['a', 'b', 'c', 'd', 'e']), openai.BadRequestError,
      'stop: give one stop string or a list of at most 4 non-empty strings'),

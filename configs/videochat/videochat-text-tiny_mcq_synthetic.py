@@ -17,12 +17,12 @@ tiny_llama = dict(model_type='llama', vocab_size=1000, hidden_size=64, intermedi
 model = dict(type='VideoChatTextLM', max_len=1024,
              llm=dict(type='CausalLM', model=tiny_llama, tokenizer=_tokenizer, tuning='full'))
 train_dataloader = dict(
-    batch_size=16, num_workers=0, persistent_workers=False,
+    batch_size=8, num_workers=0, persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(type='VideoChatTextMCQDataset', ann_file=f'{data_root}/text_mcq_train.json',
                  pipeline=[dict(type='BuildVideoChatTextMCQ', shuffle=True)]))
-max_epochs = 10
+max_epochs = 12
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs + 1)
 optim_wrapper = dict(type='OptimWrapper',
                      optimizer=dict(type='AdamW', lr=2e-3, betas=(0.9, 0.999), weight_decay=0.02),

@@ -13,5 +13,5 @@ test_dataloader = dict(num_workers=0, dataset=dict(
               dict(type='MVBenchFormatFrames', resolution=56),
               dict(type='PackMVBenchInputs')]))
 model = dict(answerer=dict(_delete_=True, type='VideoChatMVBenchAnswerer',
-                           model='{{fileDirname}}/videochat-tiny_stage2_synthetic-8x56.py',
+                           model='{{fileDirname}}/videochat-tiny_stage2_synthetic-16x56.py',
                            checkpoint=None, max_new_tokens=100))

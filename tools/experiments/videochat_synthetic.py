@@ -10,7 +10,8 @@ Steps (each a config trained by mmengine's Runner, as ``tools/train.py`` would):
 0. data: the same export as ``videochat2_synthetic.py`` (synthetic instruction data,
    MVBench-style training questions on other clips, the tiny MVBench with seed 0);
 1. VideoChat-Embed: ``videochat-tiny_stage1_synthetic-4x56.py`` (caption conversations), then
-   ``videochat-tiny_stage2_synthetic-8x56.py`` from (1) (instruction tuning);
+   ``videochat-tiny_stage2_synthetic-16x56.py`` from (1) (MVBench-style questions in the
+   evaluation's words at 16 frames, options re-shuffled at every load);
 2. VideoChat-Text: the perception text of every item from the synthetic ground truth
    (``SyntheticOracleStep`` on the clip each item was cut from), text-only MCQ rows of the
    tiny-MVBench generator on other clips (seed + 1) in the official VideoChat-Text prompt,
@@ -44,7 +45,7 @@ from tools.experiments.common import (  # noqa: E402
 from tools.experiments.videochat2_synthetic import make_data  # noqa: E402
 
 STAGES = ['videochat/videochat-tiny_stage1_synthetic-4x56.py',
-          'videochat/videochat-tiny_stage2_synthetic-8x56.py']
+          'videochat/videochat-tiny_stage2_synthetic-16x56.py']
 MVBENCH = 'videochat/videochat-tiny_mvbench_16x56_tiny-synthetic.py'
 MVBENCH_SINGLE = 'videochat/videochat-tiny_mvbench_16x56_tiny-synthetic_single-frame.py'
 TEXT = 'videochat/videochat-text-tiny_mcq_synthetic.py'
@@ -187,7 +188,21 @@ def evaluate(config: str, data_root: str, work_dir: str, options: dict) -> dict:
     evaluate_main([config_path(config), '--work-dir', work_dir, '--no-progress', '--overwrite',
                    '--cfg-options', *(f'{k}={v}' for k, v in options.items())])
     with open(osp.join(work_dir, 'leaderboard.json')) as f:
-        return json.load(f)
+        return dict(json.load(f), answer_text=answer_text_match(work_dir))
+
+
+def answer_text_match(work_dir: str) -> dict:
+    """Diagnostic, not the official score: % of generations whose option *text* (after
+    ``X) ``) is the right answer's text, whatever the letter, per task and Avg."""
+    per: dict[str, list[bool]] = {}
+    with open(osp.join(work_dir, 'predictions.jsonl')) as f:
+        for rec in map(json.loads, f):
+            text = (rec.get('raw') or '').split('\n')[0].split('###')[0]
+            said = text.split(')', 1)[-1].strip()
+            per.setdefault(rec['task'], []).append(said == rec['answer_string'].split(') ', 1)[-1])
+    board = {task: 100 * sum(v) / len(v) for task, v in per.items()}
+    board['Avg'] = 100 * sum(map(sum, per.values())) / sum(map(len, per.values()))
+    return board
 
 
 def run_embed(args, work: str, data: dict) -> tuple[dict, dict]:
@@ -255,6 +270,9 @@ def main(argv=None) -> dict:
     tasks = [t for t in boards['chance (1 / options)'] if t != 'Avg']
     rows = [[name] + [float(board.get(t, float('nan'))) for t in tasks + ['Avg']]
             for name, board in boards.items()]
+    rows += [[f'{name} [answer text, diagnostic]'] + [float(board['answer_text'][t])
+                                                      for t in tasks + ['Avg']]
+             for name, board in boards.items() if 'answer_text' in board]
     report('Tiny VideoChat on the tiny MVBench (accuracy %, official rule)',
            ['answerer'] + tasks + ['Avg'], rows, result, out)
     return result

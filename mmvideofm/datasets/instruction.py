@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os.path as osp
 import random
+import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -45,7 +46,7 @@ from .video_io import VideoReader, VideoReadError
 from .video_list_dataset import DATA_HINT, SkipBadSamplesMixin
 
 __all__ = ['InstructionDataset', 'CaptionDataset', 'ImageReader', 'InstructionSampleFrames',
-           'BuildConversation', 'official_frame_indices', 'INSTRUCTION_META_KEYS',
+           'BuildConversation', 'shuffle_mcq_options', 'official_frame_indices', 'INSTRUCTION_META_KEYS',
            'CAPTION_META_KEYS', 'IMAGE_EXTENSIONS']
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
@@ -329,6 +330,30 @@ class InstructionSampleFrames(BaseTransform):
         return f'{type(self).__name__}(num_frames={self.num_frames}, sample={self.sample!r})'
 
 
+_OPTION_LINE = re.compile(r'^\(([A-Z])\) (.*)$', re.M)
+_ANSWER_OPTION = re.compile(r'\(([A-Z])\) ')
+
+
+def shuffle_mcq_options(turn: dict, rng: random.Random | None = None) -> dict:
+    """``turn`` with its multiple-choice options in a new random order and the answer
+    re-lettered: ``q`` holds ``(A) text`` lines (the MVBench options block), ``a`` the first
+    ``(X) `` of the answer (``'Best option:(X) text'``). Other turns come back unchanged."""
+    options = _OPTION_LINE.findall(turn['q'])
+    found = _ANSWER_OPTION.search(turn['a'])
+    letters = [letter for letter, _ in options]
+    if len(options) < 2 or found is None or found.group(1) not in letters or \
+            letters != [chr(ord('A') + k) for k in range(len(options))]:
+        return dict(turn)
+    texts = [text for _, text in options]
+    order = list(range(len(texts)))
+    (rng or random).shuffle(order)
+    new_letter = chr(ord('A') + order.index(letters.index(found.group(1))))
+    lines = iter(f'({chr(ord("A") + k)}) {texts[j]}' for k, j in enumerate(order))
+    q = _OPTION_LINE.sub(lambda m: next(lines), turn['q'])
+    a = turn['a'][:found.start()] + f'({new_letter}) ' + turn['a'][found.end():]
+    return dict(turn, q=q, a=a)
+
+
 @TRANSFORMS.register_module()
 class BuildConversation(BaseTransform):
     """The official stage-3 conversation of a sample (``ITVidTrainDataset.__getitem__``).
@@ -343,15 +368,20 @@ class BuildConversation(BaseTransform):
         add_second_msg: the frame-time message after the video tokens (videos only).
         random_shuffle: shuffle the QA order (python ``random``; seeded per sample and epoch
             by the training sampler).
+        shuffle_options: not upstream (default off): re-order the options of multiple-choice
+            pairs and re-letter the answer (:func:`shuffle_mcq_options`) every time a sample is
+            loaded, so the answer letter is uniform and can only be read off the option text
+            (a model trained from scratch otherwise memorises each clip's letter).
     """
 
     def __init__(self, template: str | dict | ConversationTemplate = 'vicuna_v0',
                  system: str = '', add_second_msg: bool = True,
-                 random_shuffle: bool = True) -> None:
+                 random_shuffle: bool = True, shuffle_options: bool = False) -> None:
         self.template = get_conversation_template(template)
         self.system = system
         self.add_second_msg = add_second_msg
         self.random_shuffle = random_shuffle
+        self.shuffle_options = shuffle_options
 
     def transform(self, results: dict) -> dict:
         if 'qa' not in results:
@@ -360,6 +390,8 @@ class BuildConversation(BaseTransform):
         qa = [dict(turn) for turn in results['qa']]
         if self.random_shuffle and len(qa) > 1:
             random.shuffle(qa)
+        if self.shuffle_options:
+            qa = [shuffle_mcq_options(turn) for turn in qa]
         media = results.get('media_type', 'video')
         msg = ''
         if self.add_second_msg and media == 'video':
@@ -375,5 +407,6 @@ class BuildConversation(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(system={self.system!r}, add_second_msg='
-                f'{self.add_second_msg}, random_shuffle={self.random_shuffle})')
+                f'{self.add_second_msg}, random_shuffle={self.random_shuffle}, '
+                f'shuffle_options={self.shuffle_options})')
 

@@ -42,11 +42,13 @@ SINGLE = 'videochat2/videochat2-tiny_mvbench_16x32_tiny-synthetic_single-frame.p
 
 
 def mvbench_rows(root: str, rel: str) -> list[dict]:
-    """A tiny MVBench (official layout under ``root``) as stage-3 instruction rows:
-    ``i`` = the evaluation system text, ``q`` = the question block, ``a`` =
-    ``'Best option:(X) answer'``; bound tasks keep their window. Video paths are relative
-    to the instruction data root (``rel`` = ``root`` relative to it)."""
-    from mmvideofm.models.llm.conversation import MVBENCH_PROMPT
+    """A tiny MVBench (official layout under ``root``) as stage-3 instruction rows in the
+    evaluation's words: ``i`` = the system text, ``q`` = the system text + the options block
+    + ``Only give the best option.``, ``a`` = ``'Best option:(X) answer'`` (with the stage-3
+    config's ``vicuna_v0_eval`` template the conversation is the evaluation prompt up to
+    ``Best option:(``); bound tasks keep their window. Video paths are relative to the
+    instruction data root (``rel`` = ``root`` relative to it)."""
+    from mmvideofm.models.llm.conversation import MVBENCH_PROMPT as P
     from projects.mvbench.tasks import TASKS
     rows = []
     for task in TASKS:
@@ -57,9 +59,10 @@ def mvbench_rows(root: str, rel: str) -> list[dict]:
             items = json.load(f)
         for item in items:
             row = dict(video=osp.join(rel, 'video', task.folder(), item['video']), QA=[dict(
-                i=MVBENCH_PROMPT.system.strip(),
-                q=MVBENCH_PROMPT.question(item['question'], item['candidates']),
-                a=MVBENCH_PROMPT.training_answer(item['candidates'], item['answer']))])
+                i=P.system.strip(),
+                q=(P.system if P.system_llm else '') + P.question(item['question'],
+                                                                  item['candidates']),
+                a=P.training_answer(item['candidates'], item['answer']))])
             if task.bound and 'start' in item:
                 row.update(start=float(item['start']), end=float(item['end']))
             rows.append(row)

@@ -226,6 +226,11 @@ def export_instruction_data(out: str, num_train: int = 200, num_val: int = 40,
 
 
 # ---------------------------------------------------------------------- tokenizer
+#: the templates whose conversations the tokenizer corpus holds (fixed, so registering a new
+#: template does not change the shipped tokenizer; 'vicuna_v0_eval' has vicuna_v0's words)
+CORPUS_TEMPLATES = ('vicuna_v0', 'mistral_inst', 'videochat')
+
+
 def tokenizer_corpus(num_clips: int = 40, config: WorldConfig | None = None, seed: int = 0
                      ) -> list[str]:
     """Every kind of text a synthetic video LLM reads or writes: training conversations of
@@ -245,7 +250,7 @@ def tokenizer_corpus(num_clips: int = 40, config: WorldConfig | None = None, see
             n = (4, 8, 16)[i % 3]
             inds = np.linspace(0, 4 * config.num_frames - 1, n).round().astype(int)
             msg = frame_time_message(frame_seconds(inds, config.fps * (1 + i % 4)))
-            for tpl in CONVERSATION_TEMPLATES.values():
+            for tpl in map(CONVERSATION_TEMPLATES.get, CORPUS_TEMPLATES):
                 for row in [*rows.values(), img_row]:
                     media = 'image' if 'image' in row else 'video'
                     if 'QA' in row:
@@ -259,7 +264,7 @@ def tokenizer_corpus(num_clips: int = 40, config: WorldConfig | None = None, see
                                         system=MVBENCH_PROMPT.system,
                                         answer_prefill=MVBENCH_PROMPT.answer_prompt)
                              + mc['a'][len(MVBENCH_PROMPT.answer_prompt):] + tpl.stop_strings[0])
-    for tpl in CONVERSATION_TEMPLATES.values():
+    for tpl in map(CONVERSATION_TEMPLATES.get, CORPUS_TEMPLATES):
         texts += [tpl.caption_prompt(p, 'image') for p in IMAGE_CAPTION_PROMPTS]
     return texts
 

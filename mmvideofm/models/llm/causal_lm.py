@@ -98,19 +98,25 @@ def _encode(tokenizer, text: str, bos: bool = False) -> list[int]:
 
 def stop_token_ids(tokenizer, stop: str) -> list[list[int]]:
     """Token-id sequences that spell ``stop`` at the end of an answer, derived by tokenising
-    it: on its own (SentencePiece's ``▁###``) and glued to preceding text (``a###`` ->
-    ``##``, ``#``). For LLaMA-7B and ``###`` this gives the official [835] and [2277, 29937]."""
+    it: on its own (SentencePiece's ``▁###``), glued to preceding text (``a###`` ->
+    ``##``, ``#``) and after a newline (a tokenizer with a ``\n###`` piece, as the synthetic
+    SentencePiece); a sequence ending with a shorter one is dropped. For LLaMA-7B and
+    ``###`` this gives the official [835] and [2277, 29937]."""
     seqs = [_encode(tokenizer, stop)]
     for context in ('a', '.', '\n'):
         head = _encode(tokenizer, context)
         ids = _encode(tokenizer, context + stop)
         if ids[:len(head)] == head and ids[len(head):]:
             seqs.append(ids[len(head):])
+    head, ids = _encode(tokenizer, 'a'), _encode(tokenizer, 'a\n' + stop)
+    if ids[:len(head)] == head:
+        seqs.append(ids[len(head):])
     unique = []
     for s in seqs:
         if s and s not in unique:
             unique.append(s)
-    return unique
+    return [s for s in unique
+            if not any(len(t) < len(s) and s[-len(t):] == t for t in unique)]
 
 
 class StopOnTokenSequences(StoppingCriteria):

@@ -32,7 +32,7 @@ __all__ = ['ConversationTemplate', 'Conversation', 'CONVERSATION_TEMPLATES',
            'VIDEO_CAPTION_PROMPTS', 'IMAGE_CAPTION_PROMPTS', 'LABEL_RULES']
 
 MEDIA = ('video', 'image')
-LABEL_RULES = ('vicuna', 'mistral')
+LABEL_RULES = ('vicuna', 'mistral', 'prefix')
 
 #: the official stage-2 prompts (``prompts/concise_description.txt``), after the video tokens
 VIDEO_CAPTION_PROMPTS = (
@@ -102,14 +102,15 @@ class ConversationTemplate:
         train_join: between consecutive messages.
         train_tail: after the last message.
         train_strip: strip the whole conversation (Mistral).
+        train_lead_sep: between the first QA's ``i`` and the first user turn (official: ``' '``).
         use_instruction: the first QA's ``i`` leads the conversation (``i + ' '``) and feeds the
             QFormer (VideoChat2); False: ``i`` is ignored (VideoChat v1).
         instruction_with_question: the QFormer instruction is ``i + ' ' + q`` of the first QA
             (Vicuna) or ``i`` alone (Mistral's default ``return_question_instruction=False``).
         skip_empty_question: no user turn for ``q == ''`` (captions; VideoChat2), or an empty
             one (VideoChat v1).
-        label_rule: which tokens of the text after the media are supervised: ``'vicuna'`` or
-            ``'mistral'`` (see :meth:`supervised_mask`).
+        label_rule: which tokens of the text after the media are supervised: ``'vicuna'``,
+            ``'mistral'`` or ``'prefix'`` (see :meth:`supervised_mask`).
         caption_template: stage-2 prompt around ``<Video><VideoHere></Video> {prompt}``.
         caption_end: appended to a stage-2 caption target.
     """
@@ -133,6 +134,7 @@ class ConversationTemplate:
     train_join: str = ''
     train_tail: str = '###'
     train_strip: bool = False
+    train_lead_sep: str = ' '
     use_instruction: bool = True
     instruction_with_question: bool = True
     skip_empty_question: bool = True
@@ -193,7 +195,7 @@ class ConversationTemplate:
             raise ValueError(f'the training system text must end with a space (so the '
                              f'separator after it is tokenised alone), got {system!r}')
         first_i = qa[0].get('i', '') if self.use_instruction else ''
-        lead = first_i + ' ' if first_i else ''
+        lead = first_i + self.train_lead_sep if first_i else ''
         start, end = self.media_tokens(media)
         user, assistant = self.train_user, self.train_assistant
         parts = [user[0] + start + end + msg.rstrip() + user[1]]
@@ -235,10 +237,16 @@ class ConversationTemplate:
         ``'vicuna'``: answers, the ``###Assistant:`` headers and the ``###Human:`` that follows an
         answer (and the first one after the frame-time message) are supervised, questions
         and the media turn are not; the final ``###`` is supervised (how the model learns
-        to stop). ``'mistral'``: only ``answer </s>`` spans are supervised.
+        to stop). ``'mistral'``: only ``answer </s>`` spans are supervised. ``'prefix'`` (not
+        upstream): each answer and the ``sep`` after it, located by tokenising the text up to
+        its ends (for tokenizers that merge across separators, e.g. the synthetic
+        SentencePiece's ``'\n###'``, where the official arithmetic does not add up).
         """
         def n_tok(text: str) -> int:
             return len(tokenize(text))
+
+        if self.label_rule == 'prefix':
+            return self._prefix_mask(p_after, n_tok)
 
         total = n_tok(p_after)
         sup = [True] * total
@@ -268,6 +276,23 @@ class ConversationTemplate:
             raise ValueError(f'the supervised spans cover {cur} tokens but the text has {total}: '
                              f'the tokenizer splits this conversation across its separators '
                              f'(upstream asserts the same): {p_after[:120]!r}')
+        return sup
+
+    def _prefix_mask(self, text: str, n_tok: Callable[[str], int]) -> list[bool]:
+        """``label_rule='prefix'``: answers (after ``train_assistant[0]``) through the next
+        ``sep``, as token spans ``[n_tok(text[:start].rstrip()), n_tok(text[:end]))``."""
+        if not self.sep:
+            raise ValueError("label_rule='prefix' needs a template with a sep (e.g. '###')")
+        head = self.train_assistant[0]
+        sup = [False] * n_tok(text)
+        pos = text.find(head)
+        while pos >= 0:
+            start = pos + len(head)
+            end = text.find(self.sep, start)
+            end = len(text) if end < 0 else end + len(self.sep)
+            for k in range(n_tok(text[:start].rstrip()), min(n_tok(text[:end]), len(sup))):
+                sup[k] = True
+            pos = text.find(head, end)
         return sup
 
     # ------------------------------------------------------------------ stage 2 (captions)
@@ -361,7 +386,13 @@ class Conversation:
 #: [/INST] [INST] q [/INST]``; training ``[INST] <Video></Video> msg [/INST] [INST] q [/INST]
 #: a </s>``); 'videochat': VideoChat v1 (frame-time message in the chat's video turn, no
 #: instruction, empty questions kept in training; as upstream, an empty question's double space
-#: breaks the label rule's length arithmetic, so give v1 data questions).
+#: breaks the label rule's length arithmetic, so give v1 data questions); 'vicuna_v0_eval': not
+#: upstream, the synthetic recipe's stage 3 (a model trained from scratch only answers prompts
+#: it has seen): training conversations written in the MVBench evaluation layout
+#: (``i\n###Human: <Video></Video>\n###Human: q\n###Assistant: a\n###``, the Q-Former reads
+#: ``i`` alone), so rows with ``i`` = the system and ``q`` = system + options block are
+#: byte-identical to the evaluation prompt up to ``Best option:(`` (use without the frame-time
+#: message: the evaluation has none).
 CONVERSATION_TEMPLATES: dict[str, ConversationTemplate] = {
     'vicuna_v0': ConversationTemplate(),
     'mistral_inst': ConversationTemplate(
@@ -374,6 +405,9 @@ CONVERSATION_TEMPLATES: dict[str, ConversationTemplate] = {
     'videochat': ConversationTemplate(
         video_message='<Video><VideoHere></Video> {msg}\n', use_instruction=False,
         skip_empty_question=False),
+    'vicuna_v0_eval': ConversationTemplate(
+        train_user=('###Human: ', '\n'), train_assistant=('###Assistant: ', '\n'),
+        train_lead_sep='\n', instruction_with_question=False, label_rule='prefix'),
 }
 
 

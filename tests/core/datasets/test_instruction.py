@@ -13,6 +13,7 @@ from mmvideofm.datasets.instruction import (
     CaptionDataset,
     InstructionDataset,
     official_frame_indices,
+    shuffle_mcq_options,
 )
 from mmvideofm.datasets.video_io import VideoReadError, write_video
 from mmvideofm.engine.hooks import SeededAugmentationSampler
@@ -98,6 +99,38 @@ def test_qa_order_is_shuffled_per_epoch_reproducibly(root):
                                                            random_shuffle=False),
                                   pipeline()[-1]])
     assert [t['q'] for t in fixed[0]['data_samples'].metainfo['qa']] == [t['q'] for t in QA]
+
+
+def test_shuffle_mcq_options_reletters_the_answer():
+    # not upstream (BuildConversation shuffle_options=True): options re-ordered per load,
+    # the answer keeps its text and takes its new letter; letters come out uniform
+    turn = dict(i='S', q='S\nQuestion: Q?\nOptions:\n(A) Up\n(B) To the left\n(C) Down\n'
+                'Only give the best option.', a='Best option:(B) To the left')
+    rng, seen = random.Random(0), []
+    for _ in range(300):
+        new = shuffle_mcq_options(turn, rng)
+        letter = new['a'][len('Best option:(')]
+        assert f'({letter}) To the left\n' in new['q'] and new['a'].endswith(') To the left')
+        assert {x[4:] for x in new['q'].split('\n')[3:6]} == {'Up', 'To the left', 'Down'}
+        seen.append(letter)
+    assert all(80 < seen.count(c) < 120 for c in 'ABC')
+    for plain in (dict(q='Q?', a='A.'), dict(q='(A) x', a='(A) x'),  # no MCQ, one option
+                  dict(q=turn['q'], a='Best option:(D) Up')):  # answer letter not an option
+        assert shuffle_mcq_options(plain, rng) == plain
+
+
+def test_build_conversation_shuffles_options_when_asked(root):
+    rows = [dict(video='a.mp4', QA=[dict(i='S', q='Q?\n(A) x\n(B) y', a='(B) y')])]
+    (root / 'mcq.json').write_text(json.dumps(rows))
+
+    def answers(shuffle):
+        steps = [*pipeline()[:-2], dict(type='BuildConversation', shuffle_options=shuffle),
+                 pipeline()[-1]]
+        ds = InstructionDataset(ann_file=str(root / 'mcq.json'), pipeline=steps,
+                                data_prefix=dict(video=str(root)))
+        return {ds[0]['data_samples'].metainfo['qa'][0]['a'] for _ in range(20)}
+    assert answers(False) == {'(B) y'}  # official: fixed
+    assert answers(True) == {'(A) y', '(B) y'}
 
 
 def test_mistral_template_and_caption_dataset(root):

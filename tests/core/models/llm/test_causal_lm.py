@@ -171,3 +171,13 @@ def test_gradient_checkpointing_and_truncation(fixture):
     loss = lm(**batch).loss
     loss.backward()
     assert lm.model.lm_head.weight.grad is not None
+
+
+def test_stop_ids_cover_a_newline_separator_piece():
+    """The synthetic SentencePiece writes 'x\\n###' as ['▁x', '\\n###']: generation must stop on
+    that piece too (else it runs to max_new_tokens)."""
+    from mmvideofm.datasets.synthetic.instruction import SYNTHETIC_TOKENIZER_DIR
+    tok = LlamaSentencePieceTokenizer(Path(SYNTHETIC_TOKENIZER_DIR) / 'tokenizer.model')
+    piece = tok('x\n###', add_special_tokens=False).input_ids[-1:]
+    assert tok.decode(piece).strip() == '###'
+    assert piece in stop_token_ids(tok, '###')

@@ -18,6 +18,8 @@ import torch.nn.functional as F
 from diffusers.utils import BaseOutput
 from torch import nn
 
+from mmvideofm.registry import MODELS
+
 from .masks import frame_mask, parse_mask_type
 from .models.unet import SEINEUNet
 from .scheduler import SEINEScheduler
@@ -32,9 +34,17 @@ PROMPT_SUFFIX = {'i2v': ', slow motion.', 'transition': 'smooth transition.'}
 ImageLike = 'np.ndarray | torch.Tensor | PIL.Image.Image'
 
 
+@MODELS.register_module()
 class IdentityVAE(nn.Module):
     """Pixel-space stand-in for ``AutoencoderKL`` (the tiny synthetic SEINE): latents are
-    the [-1, 1] pixels, scaling factor 1."""
+    the [-1, 1] pixels, scaling factor 1. With ``patch_size`` p > 1 the latent is the
+    lossless space-to-depth of the frame (``pixel_unshuffle``: (3, H, W) -> (3p², H/p, W/p)),
+    which lets the UNet work at a p times smaller grid.
+
+    Args:
+        channels: latent channels (the UNet's ``out_channels``; 3p² with patches).
+        patch_size: pixels per latent cell side.
+    """
 
     class _Dist:
         def __init__(self, x: torch.Tensor) -> None:
@@ -43,15 +53,24 @@ class IdentityVAE(nn.Module):
         def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
             return self.x
 
-    def __init__(self, channels: int = 3) -> None:
+    def __init__(self, channels: int = 3, patch_size: int = 1) -> None:
         super().__init__()
+        if patch_size < 1 or channels % (patch_size ** 2):
+            raise ValueError(f'IdentityVAE: channels ({channels}) must be image channels x '
+                             f'patch_size² (patch_size={patch_size}); set the UNet\'s '
+                             f'out_channels to 3 * patch_size ** 2')
+        self.patch_size = patch_size
         self.config = type('Config', (), dict(scaling_factor=1.0, latent_channels=channels,
-                                              downscale=1))()
+                                              downscale=patch_size))()
 
     def encode(self, x: torch.Tensor):
+        if self.patch_size > 1:
+            x = F.pixel_unshuffle(x, self.patch_size)
         return type('Out', (), dict(latent_dist=self._Dist(x)))()
 
     def decode(self, z: torch.Tensor):
+        if self.patch_size > 1:
+            z = F.pixel_shuffle(z, self.patch_size)
         return type('Out', (), dict(sample=z))()
 
 
@@ -187,16 +206,16 @@ class SEINEPipeline:
         return next(self.unet.parameters()).dtype
 
     # ------------------------------------------------------------------ encoders
-    @torch.no_grad()
-    def encode_prompt(self, prompts: Sequence[str]) -> torch.Tensor:
-        """(N, L, D) CLIP ``last_hidden_state`` (77 tokens, max-length padding)."""
+    def encode_prompt(self, prompts: Sequence[str], grad: bool = False) -> torch.Tensor:
+        """(N, L, D) CLIP ``last_hidden_state`` (``model_max_length`` tokens, 77 in CLIP,
+        max-length padding); ``grad=True`` keeps the graph (a trained text encoder)."""
         if self.text_encoder is None:
             d = self.unet.config['cross_attention_dim']
             return torch.zeros(len(prompts), 1, d, device=self.device, dtype=self.dtype)
         tok = self.tokenizer(list(prompts), padding='max_length', truncation=True,
                              max_length=getattr(self.tokenizer, 'model_max_length', 77),
                              return_tensors='pt')
-        with self._use(self.text_encoder) as enc:
+        with torch.set_grad_enabled(grad), self._use(self.text_encoder) as enc:
             ids = tok['input_ids'].to(next(enc.parameters()).device)
             out = enc(input_ids=ids).last_hidden_state
         return out.to(self.device, self.dtype)

@@ -32,9 +32,12 @@ class SEINE(BaseVideoAlgorithm):
         unet: :class:`SEINEUNet` config.
         scheduler: :class:`SEINEScheduler` config (training uses its 1000-step table).
         vae: ``dict(type='AutoencoderKL', pretrained=PATH)`` style config, or None for pixel
-            space (:class:`IdentityVAE`).
-        text_encoder: ``dict(pretrained=PATH)`` of a local CLIP text model + tokenizer, or
-            None (no text: one zero token).
+            space (:class:`IdentityVAE`; ``dict(type='IdentityVAE', patch_size=2)``: pixels
+            in 2x2 space-to-depth cells).
+        text_encoder: ``dict(pretrained=PATH)`` of a local CLIP text model + tokenizer,
+            ``dict(config=..., tokenizer=..., max_length=L, trainable=False)`` for a tiny
+            random-init CLIP text model (:func:`_build_text`), or None (no text: one zero
+            token).
         mask_mix: weights of the mask kinds (:class:`RandomMaskSampler`).
         max_given: largest number of given frames of a transition / prediction mask.
         text_dropout: probability of replacing a caption by "" (official 0.1).
@@ -64,7 +67,7 @@ class SEINE(BaseVideoAlgorithm):
     def train(self, mode: bool = True) -> SEINE:
         super().train(mode)
         for frozen in (self.vae, self.text_encoder):
-            if isinstance(frozen, nn.Module):
+            if isinstance(frozen, nn.Module) and not getattr(frozen, 'trainable', False):
                 frozen.eval()
         return self
 
@@ -95,6 +98,7 @@ class SEINE(BaseVideoAlgorithm):
         with torch.no_grad():
             z0 = pipe.encode_video(video, gen)  # (B, C, F, h, w)
             masked = pipe.encode_video(video * (masks[:, 0, :, None] == 0), gen)
+        with torch.set_grad_enabled(getattr(self.text_encoder, 'trainable', False)):
             text = self._text(data_samples, b, gen, pipe)
         t = torch.randint(0, self.scheduler.config.num_train_timesteps, (b, ), device=video.device,
                           generator=gen)
@@ -113,7 +117,7 @@ class SEINE(BaseVideoAlgorithm):
             cap = meta.get('caption', '') or ''
             drop = torch.rand((1, ), generator=gen, device=gen.device).item() < self.text_dropout
             captions.append('' if drop else cap)
-        return pipe.encode_prompt(captions)
+        return pipe.encode_prompt(captions, grad=torch.is_grad_enabled())
 
     def extract_feat(self, inputs: torch.Tensor):
         """Predicted noise of the clean clips at t=0 with nothing given (a smoke path)."""
@@ -130,6 +134,8 @@ def _build_vae(cfg: dict | None, channels: int) -> nn.Module:
     if cfg is None:
         return IdentityVAE(channels)
     cfg = dict(cfg)
+    if cfg.pop('type', None) == 'IdentityVAE':
+        return IdentityVAE(channels, **cfg)
     if 'pretrained' in cfg:
         from diffusers import AutoencoderKL
         vae = AutoencoderKL.from_pretrained(cfg['pretrained'], local_files_only=True)
@@ -140,12 +146,33 @@ def _build_vae(cfg: dict | None, channels: int) -> nn.Module:
 
 
 def _build_text(cfg: dict | None):
+    """(tokenizer, CLIPTextModel) from ``dict(pretrained=PATH)`` (an SD folder), or from
+    ``dict(config=CLIPTextConfig fields, tokenizer=TOKENIZERS config, max_length=L)`` (a
+    tiny random-init encoder; ``vocab_size`` defaults to the tokenizer's). The encoder is
+    frozen unless ``trainable=True``."""
     if cfg is None:
         return None, None
-    from transformers import CLIPTextModel, CLIPTokenizer
-    path = cfg['pretrained']
-    enc = CLIPTextModel.from_pretrained(cfg.get('text_encoder', f'{path}/text_encoder'),
-                                        local_files_only=True)
-    tok = CLIPTokenizer.from_pretrained(cfg.get('tokenizer', f'{path}/tokenizer'),
-                                        local_files_only=True)
-    return tok, enc.requires_grad_(False).eval()
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+    cfg = dict(cfg)
+    trainable = bool(cfg.pop('trainable', False))
+    if 'pretrained' in cfg:
+        path = cfg['pretrained']
+        enc = CLIPTextModel.from_pretrained(cfg.get('text_encoder', f'{path}/text_encoder'),
+                                            local_files_only=True)
+        tok = CLIPTokenizer.from_pretrained(cfg.get('tokenizer', f'{path}/tokenizer'),
+                                            local_files_only=True)
+    elif 'config' in cfg and 'tokenizer' in cfg:
+        from mmvideofm.models.text import build_tokenizer
+        tok = build_tokenizer(cfg['tokenizer'])
+        tok.model_max_length = int(cfg.get('max_length', 77))
+        text_cfg = dict(cfg['config'])
+        text_cfg.setdefault('vocab_size', tok.vocab_size)
+        text_cfg.setdefault('max_position_embeddings', tok.model_max_length)
+        enc = CLIPTextModel(CLIPTextConfig(**text_cfg))
+    else:
+        raise ValueError(f'text_encoder needs pretrained=PATH (an SD-1.4 folder) or config= '
+                         f'(CLIPTextConfig fields) with tokenizer= (a TOKENIZERS config), got '
+                         f'{sorted(cfg)}')
+    enc.requires_grad_(trainable)
+    enc.trainable = trainable
+    return tok, enc if trainable else enc.eval()

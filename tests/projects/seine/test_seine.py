@@ -76,12 +76,38 @@ class _Spy:
     def __init__(self, pipe, log):
         self.pipe, self.log = pipe, log
 
-    def encode_prompt(self, prompts):
+    def encode_prompt(self, prompts, **kwargs):
         self.log.append(list(prompts))
-        return self.pipe.encode_prompt(prompts)
+        return self.pipe.encode_prompt(prompts, **kwargs)
 
     def __getattr__(self, name):
         return getattr(self.pipe, name)
+
+
+@pytest.mark.parametrize('trainable', [True, False])
+def test_tiny_text_encoder_from_config(trainable):
+    """A random-init CLIP text model over a local tokenizer: trained with the UNet when
+    ``trainable`` (gradients reach it), otherwise frozen in eval mode as SEINE's CLIP."""
+    text = dict(config=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                            num_attention_heads=2),
+                tokenizer=dict(type='BertTokenizer', vocab=['[PAD]', '[UNK]', '[CLS]', '[SEP]',
+                                                            'a', 'red', 'circle', 'moves',
+                                                            'left']),
+                max_length=8, trainable=trainable)
+    model = SEINE(unet=UNET, text_encoder=text, seed=0).train()
+    assert model.text_encoder.training == trainable
+    assert model.text_encoder.config.vocab_size == 9
+
+    class Sample:
+        metainfo = dict(caption='a red circle moves left')
+
+    model.loss(torch.zeros(2, 3, 8, 16, 16), [Sample(), Sample()])['loss_diffusion'].backward()
+    grads = [p.grad for p in model.text_encoder.parameters()]
+    assert all(g is not None for g in grads) if trainable else all(g is None for g in grads)
+    emb = model.pipeline().encode_prompt(['a red circle', 'moves left'])
+    assert emb.shape == (2, 8, 16) and not emb.requires_grad
+    with pytest.raises(ValueError, match='pretrained=PATH'):
+        SEINE(unet=UNET, text_encoder=dict(config=dict(hidden_size=16)))
 
 
 def test_ddim_and_scheduler_checks():

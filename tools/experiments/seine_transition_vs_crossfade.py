@@ -9,9 +9,10 @@ and image-to-video against copying the first frame (MSE vs the true frames, [-1,
 
 Trains ``configs/seine/seine_unet-tiny_random-mask_synthetic-8x32.py`` (EMA weights are what
 the checkpoint holds), samples each held-out clip with its caption as the prompt (DDIM,
-eta 0, 10 respaced steps by default) and prints the table: one sample per clip, and the mean
-of ``--samples`` samples. ``--figure`` writes the grid of the first held-out clip (rows:
-ground truth, SEINE transition, cross-fade, SEINE image-to-video).
+eta 0, 10 respaced steps by default) and prints the table: single samples (each of the
+``--samples`` samples per clip scored alone) and their mean. ``--figure`` writes the grid
+of the first held-out clips (rows per clip: ground truth, SEINE transition, cross-fade,
+SEINE image-to-video).
 """
 from __future__ import annotations
 
@@ -67,9 +68,12 @@ def _sample(pipe, frames, mask_type: str, caption: str, args: dict, samples: int
 
 
 def evaluate(model, cfg, num_val: int, steps: str, seed: int, samples: int = 1,
-             sampler: str = 'ddpm', guidance: float = 1.0, text: bool = True) -> dict:
-    """Mean squared errors over ``num_val`` validation clips (frames in [-1, 1]): of one
-    sample per clip (``seine_*``) and of the mean of ``samples`` samples (``seine_*_mean``)."""
+             sampler: str = 'ddpm', guidance: float = 1.0, text: bool = True,
+             num_examples: int = 1) -> dict:
+    """Mean squared errors over ``num_val`` validation clips (frames in [-1, 1]): of single
+    samples (``seine_*``: each of the ``samples`` samples scored alone, errors averaged) and
+    of the mean of the ``samples`` samples (``seine_*_mean``); ``examples``: the first sample
+    of the first ``num_examples`` clips."""
     from mmvideofm.registry import DATASETS
     ds_cfg = dict(cfg.train_dataloader.dataset, split='val', num_samples=num_val,
                   pipeline=[], cache_clips=False)
@@ -78,7 +82,7 @@ def evaluate(model, cfg, num_val: int, steps: str, seed: int, samples: int = 1,
     gen = torch.Generator().manual_seed(seed)
     errs = {k: [] for k in ('seine_transition', 'seine_transition_mean', 'crossfade',
                             'seine_i2v', 'seine_i2v_mean', 'copy_first')}
-    example = None
+    examples = []
     for i in range(num_val):
         clip = dataset.get_clip(i)
         video = torch.from_numpy(clip.frames).permute(0, 3, 1, 2).float() / 127.5 - 1
@@ -92,29 +96,29 @@ def evaluate(model, cfg, num_val: int, steps: str, seed: int, samples: int = 1,
 
         def mse(pred, part, truth=video):
             return ((pred[part] - truth[part]) ** 2).mean().item()
-        errs['seine_transition'].append(mse(trans[0], mid))
+        errs['seine_transition'].append(sum(mse(x, mid) for x in trans) / samples)
         errs['seine_transition_mean'].append(mse(trans.mean(0), mid))
         errs['crossfade'].append(mse(fade, mid))
         i2v = _sample(pipe, first[None], 'first1', caption, kw, samples, gen)
         rest = slice(1, f)
-        errs['seine_i2v'].append(mse(i2v[0], rest))
+        errs['seine_i2v'].append(sum(mse(x, rest) for x in i2v) / samples)
         errs['seine_i2v_mean'].append(mse(i2v.mean(0), rest))
         errs['copy_first'].append(mse(first.expand_as(video), rest))
-        if example is None:
-            example = dict(truth=video, seine=trans[0], crossfade=fade, i2v=i2v[0],
-                           caption=clip.caption)
-    return dict({k: sum(v) / len(v) for k, v in errs.items()}, example=example)
+        if i < num_examples:
+            examples.append(dict(truth=video, seine=trans[0], crossfade=fade, i2v=i2v[0],
+                                 caption=clip.caption))
+    return dict({k: sum(v) / len(v) for k, v in errs.items()}, examples=examples)
 
 
-def save_grid(example: dict, path: str, scale: int = 4) -> None:
-    """Rows ground truth / SEINE transition / cross-fade (/ SEINE image-to-video), one column
-    per frame, nearest-upscaled ``scale`` times."""
+def save_grid(examples: list[dict], path: str, scale: int = 4) -> None:
+    """Per clip the rows ground truth / SEINE transition / cross-fade / SEINE image-to-video,
+    one column per frame, clips stacked, nearest-upscaled ``scale`` times."""
     import torch.nn.functional as F
     from PIL import Image
 
     from projects.seine.pipeline import to_uint8
-    rows = [torch.cat(list(example[k].clamp(-1, 1)), dim=2)
-            for k in ('truth', 'seine', 'crossfade', 'i2v') if k in example]
+    rows = [torch.cat(list(ex[k].clamp(-1, 1)), dim=2) for ex in examples
+            for k in ('truth', 'seine', 'crossfade', 'i2v')]
     grid = torch.cat(rows, dim=1)[None]
     grid = F.interpolate(grid, scale_factor=scale, mode='nearest')[0]
     Image.fromarray(to_uint8(grid).permute(1, 2, 0).numpy()).save(path)
@@ -128,20 +132,21 @@ def run(args: argparse.Namespace) -> dict:
         train = run_config(config, osp.join(args.work_dir, 'train'), opts, args.seed)
     model, cfg = load_trained(config, train['checkpoint'], opts)
     ev = dict(num_val=args.num_val, steps=args.steps, seed=args.seed, samples=args.samples,
-              sampler=args.sampler, guidance=args.guidance, text=not args.no_text)
+              sampler=args.sampler, guidance=args.guidance, text=not args.no_text,
+              num_examples=args.figure_clips)
     start = time.time()
     res = evaluate(model, cfg, **ev)
     seconds_eval = time.time() - start
-    example = res.pop('example')
+    examples = res.pop('examples')
     if args.untrained:
         torch.manual_seed(args.seed)
         untrained = evaluate(load_trained(config, None, opts)[0], cfg, **ev)
         res.update(untrained_transition=untrained['seine_transition'],
                    untrained_i2v=untrained['seine_i2v'])
     if args.figure:
-        save_grid(example, args.figure)
+        save_grid(examples, args.figure)
     result = dict(res, seed=args.seed, loss=train['loss'], seconds_train=train['seconds'],
-                  seconds_eval=round(seconds_eval, 1), options=opts, caption=example['caption'],
+                  seconds_eval=round(seconds_eval, 1), options=opts, captions=[ex['caption'] for ex in examples],
                   **{k: v for k, v in ev.items() if k != 'seed'})
     k = args.samples
     report(f'Tiny SEINE on synthetic clips (seed {args.seed}; MSE on [-1, 1] pixels, '
@@ -174,11 +179,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--no-text', action='store_true',
                         help='sample without the captions (empty prompt)')
     parser.add_argument('--samples', type=int, default=1,
-                        help='samples per clip: the first is the single-sample row, all K '
-                             'are averaged for the mean-of-K row')
+                        help='samples per clip: each is scored alone for the single-sample '
+                             'row (errors averaged), their mean for the mean-of-K row')
     parser.add_argument('--untrained', action='store_true',
                         help='also evaluate the random init (the untrained reference)')
     parser.add_argument('--figure', help='write the transition grid PNG here')
+    parser.add_argument('--figure-clips', type=int, default=3,
+                        help='held-out clips shown in the figure (the first ones)')
     return parser.parse_args(argv)
 
 

@@ -168,6 +168,11 @@ def _build_text(cfg: dict | None):
         text_cfg = dict(cfg['config'])
         text_cfg.setdefault('vocab_size', tok.vocab_size)
         text_cfg.setdefault('max_position_embeddings', tok.model_max_length)
+        for key, names in (('bos_token_id', ('cls_token_id', 'sot_token_id')),
+                           ('eos_token_id', ('sep_token_id', 'eot_token_id')),
+                           ('pad_token_id', ('pad_token_id', ))):
+            ids = [getattr(tok, n, None) for n in names]
+            text_cfg.setdefault(key, next((i for i in ids if i is not None), None))
         enc = CLIPTextModel(CLIPTextConfig(**text_cfg))
     else:
         raise ValueError(f'text_encoder needs pretrained=PATH (an SD-1.4 folder) or config= '

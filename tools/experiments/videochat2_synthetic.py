@@ -9,7 +9,9 @@ Steps (each a config trained by mmengine's Runner, as ``tools/train.py`` would):
 
 0. data: the synthetic instruction export (``make_synthetic.py --format instruction``:
    captions, open QA, multiple choice), MVBench-style questions of the tiny MVBench
-   generator on *other* clips (seed + 1) as instruction rows, and the tiny MVBench (seed 0);
+   generator on *other* clips (seed + 1) as instruction rows in the evaluation's words
+   (:func:`mvbench_rows`; the stage-3 config writes them in the evaluation layout and
+   re-shuffles their options per load), and the tiny MVBench (seed 0);
 1. ``videochat2-tiny_stage1_synthetic-4x32.py`` (VTC + VTM + VTG);
 2. ``videochat2-tiny_stage2_synthetic-8x32.py`` from (1) (captioning through the LLM);
 3. ``videochat2-tiny_stage3_synthetic-8x32.py`` from (1) then (2), as upstream (instruction

@@ -7,9 +7,8 @@
 _base_ = ['../_base_/default_runtime.py']
 custom_imports = dict(imports=['projects.seine'], allow_failed_imports=False)
 
-num_frames = 8
-img_size = 32
-text_dim = 32
+num_frames, img_size = 8, 32  # 8 frames of 32 x 32
+text_dim = 32  # width of the tiny CLIP text model = the UNet's cross_attention_dim
 model = dict(
     type='SEINE',
     # latents: the frames in 4x4 space-to-depth cells (identity "VAE": 48 x 8 x 8 per frame)
